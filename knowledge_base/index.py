@@ -1,0 +1,183 @@
+"""Building, storing and loading the search index of the live entries.
+
+An index is a self-contained snapshot in its own folder (vectors, FAISS index, the entries it
+answers with, metadata with the content hash). `CURRENT` names the folder in use and is
+replaced atomically, so a reader sees either the old snapshot or the new one, never half of
+each, and the running servers can swap to a rebuilt index without a restart.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from knowledge_base.embedders import Embedder
+from knowledge_base.loader import content_hash
+from knowledge_base.schema import Entry
+
+POINTER = "CURRENT"
+KEEP_SNAPSHOTS = 2  # the one in use and the previous one, for readers still holding it
+HNSW_NEIGHBOURS = 32
+HNSW_EF_SEARCH = 128
+
+
+@dataclass
+class IndexSnapshot:
+    """Everything search needs, loaded from one snapshot folder."""
+
+    path: Path
+    entries: list[Entry]
+    vectors: np.ndarray  # (n_vectors, dim) float32, L2-normalised
+    owners: np.ndarray  # (n_vectors,) index into `entries`
+    offsets: np.ndarray  # (n_entries + 1,) vectors of entry i are offsets[i]:offsets[i+1]
+    faiss_index: faiss.Index
+    meta: dict[str, object]
+
+
+def entry_texts(entry: Entry) -> tuple[list[str], list[str]]:
+    """(short texts embedded as queries, long texts embedded as passages) for one entry.
+
+    Questions, claims and the title are phrased like what people send, so they are embedded the
+    way incoming messages are (e5 "query:" side); the answer is a passage.
+    """
+    return [entry.title, *entry.questions, *entry.claims], [entry.answer_sms]
+
+
+def _embed_all(entries: list[Entry], embedder: Embedder,
+               progress: Callable[[int], None] | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    batches: list[np.ndarray] = []
+    owners: list[int] = []
+    offsets = [0]
+    for i, entry in enumerate(entries):
+        short, long = entry_texts(entry)
+        vectors = np.vstack([embedder.embed_queries(short), embedder.embed_passages(long)])
+        batches.append(vectors)
+        owners.extend([i] * len(vectors))
+        offsets.append(offsets[-1] + len(vectors))
+        if progress:
+            progress(1)
+    matrix = np.vstack(batches).astype(np.float32) if batches else np.zeros((0, embedder.dim), np.float32)
+    return matrix, np.asarray(owners, dtype=np.int32), np.asarray(offsets, dtype=np.int64)
+
+
+def make_faiss_index(vectors: np.ndarray, exact_max: int) -> tuple[faiss.Index, str]:
+    """Exact inner-product search up to `exact_max` vectors, HNSW above (recall measured)."""
+    dim = vectors.shape[1]
+    index: faiss.Index
+    if len(vectors) <= exact_max:
+        index, kind = faiss.IndexFlatIP(dim), "flat"
+    else:
+        index = faiss.IndexHNSWFlat(dim, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 80
+        kind = "hnsw"
+    if len(vectors):
+        index.add(vectors)
+    if kind == "hnsw":
+        index.hnsw.efSearch = HNSW_EF_SEARCH
+    return index, kind
+
+
+def build_index(entries: list[Entry], embedder: Embedder, index_root: Path, *, exact_max: int,
+                progress: Callable[[int], None] | None = None) -> Path:
+    """Embed the live entries and publish a new snapshot under `index_root`; returns its folder."""
+    live = [e for e in entries if e.is_live]
+    started = time.perf_counter()
+    vectors, owners, offsets = _embed_all(live, embedder, progress)
+    index, kind = make_faiss_index(vectors, exact_max)
+    index_root.mkdir(parents=True, exist_ok=True)
+    digest = content_hash(live)
+    staging = Path(tempfile.mkdtemp(prefix=f".build-{digest}-", dir=index_root))
+    np.save(staging / "vectors.npy", vectors)
+    np.save(staging / "owners.npy", owners)
+    np.save(staging / "offsets.npy", offsets)
+    faiss.write_index(index, str(staging / "vectors.faiss"))
+    with (staging / "entries.jsonl").open("w", encoding="utf-8") as out:
+        for entry in live:
+            out.write(entry.model_dump_json() + "\n")
+    meta = {
+        "content_hash": digest,
+        "embedder": embedder.name,
+        "dim": embedder.dim,
+        "entries": len(live),
+        "vectors": int(len(vectors)),
+        "faiss": kind,
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "build_seconds": round(time.perf_counter() - started, 2),
+    }
+    (staging / "meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+    final = index_root / f"{digest}-{embedder.name.replace('/', '_').replace(':', '_')}-{time.time_ns()}"
+    staging.rename(final)
+    _point_to(index_root, final.name)
+    _prune(index_root, keep=final.name)
+    return final
+
+
+def _point_to(index_root: Path, name: str) -> None:
+    tmp = index_root / f".{POINTER}.{os.getpid()}"
+    tmp.write_text(name, encoding="utf-8")
+    os.replace(tmp, index_root / POINTER)  # atomic on POSIX
+
+
+def _prune(index_root: Path, keep: str) -> None:
+    snapshots = sorted((p for p in index_root.iterdir() if p.is_dir() and not p.name.startswith(".")),
+                       key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in snapshots[KEEP_SNAPSHOTS:]:
+        if old.name != keep:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def current_snapshot_name(index_root: Path) -> str | None:
+    """The folder name `CURRENT` points to, or None when no index was built yet."""
+    try:
+        return (index_root / POINTER).read_text(encoding="utf-8").strip() or None
+    except FileNotFoundError:
+        return None
+
+
+def read_meta(index_root: Path) -> dict[str, object] | None:
+    """The metadata of the snapshot in use, without loading vectors."""
+    name = current_snapshot_name(index_root)
+    if name is None:
+        return None
+    try:
+        meta: dict[str, object] = json.loads((index_root / name / "meta.json").read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+    return meta
+
+
+def load_snapshot(index_root: Path) -> IndexSnapshot:
+    """Load the snapshot `CURRENT` points to."""
+    name = current_snapshot_name(index_root)
+    if name is None:
+        raise FileNotFoundError(f"no index under {index_root}: run `passerelle kb build`")
+    path = index_root / name
+    entries = [Entry.model_validate_json(line) for line in
+               (path / "entries.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+    index = faiss.read_index(str(path / "vectors.faiss"))
+    if isinstance(index, faiss.IndexHNSWFlat):
+        index.hnsw.efSearch = HNSW_EF_SEARCH
+    return IndexSnapshot(
+        path=path,
+        entries=entries,
+        vectors=np.load(path / "vectors.npy"),
+        owners=np.load(path / "owners.npy"),
+        offsets=np.load(path / "offsets.npy"),
+        faiss_index=index,
+        meta=json.loads((path / "meta.json").read_text(encoding="utf-8")),
+    )
+
+
+def stderr_is_terminal() -> bool:
+    """Progress bars only on a terminal; logs and CI stay clean."""
+    return sys.stderr.isatty()

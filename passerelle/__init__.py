@@ -1,0 +1,1 @@
+"""Passerelle Santé: shared core (settings, language, text normalisation, messages, triage, CLI)."""

@@ -1,0 +1,165 @@
+"""The `passerelle` command: knowledge base, triage, evaluation and administration.
+
+Output contracts (JSON shapes, exit codes) are documented in the README and relied upon by
+operators and by the evaluation harness; keep them stable.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from passerelle.settings import get_settings
+
+# Tracebacks never show local variables: they may hold a citizen's message.
+app = typer.Typer(help="Passerelle Santé command line.", no_args_is_help=True, add_completion=False,
+                  pretty_exceptions_show_locals=False)
+kb_app = typer.Typer(help="Knowledge base: search, build, validate, import.", no_args_is_help=True)
+app.add_typer(kb_app, name="kb")
+
+
+def _fail(message: str, code: int = 2) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _batch_texts(path: Path) -> Iterator[str]:
+    """The `text` field of each JSON line of `path`; a bad line is an error that names it."""
+    if not path.exists():
+        _fail(f"{path}: file not found")
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            _fail(f"{path}:{number}: not JSON ({exc.msg})")
+        if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+            _fail(f"{path}:{number}: each line needs a string field 'text'")
+        yield record["text"]
+
+
+def _inputs(text: str | None, batch: Path | None) -> tuple[list[str], bool]:
+    if (text is None) == (batch is None):
+        _fail("give either a TEXT or --batch FILE")
+    if batch is not None:
+        return list(_batch_texts(batch)), True
+    return [text or ""], False
+
+
+def _emit(objects: list[dict[str, Any]]) -> None:
+    for obj in objects:
+        sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+
+
+@kb_app.command("search")
+def kb_search(
+    text: Annotated[str | None, typer.Argument(help="The message to search for.")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON (the only format).")] = False,
+    kb: Annotated[Path | None, typer.Option("--kb", help="Another knowledge-base directory.")] = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="Force the language.")] = None,
+    top_k: Annotated[int, typer.Option("--top-k", min=1, max=50)] = 3,
+    batch: Annotated[Path | None, typer.Option("--batch", help="JSON Lines with a text field.")] = None,
+) -> None:
+    """Search the knowledge base; one JSON object per message."""
+    from knowledge_base.build import ensure_index
+    from knowledge_base.search import Searcher
+    from passerelle.language import detect_language
+
+    settings = get_settings()
+    texts, _ = _inputs(text, batch)
+    content_dir = kb or settings.content_dir
+    if not content_dir.is_dir():
+        _fail(f"{content_dir}: not a knowledge-base directory")
+    report = ensure_index(content_dir, settings, progress=False)
+    if report.entries == 0:
+        _fail(f"{content_dir}: no published entry to search")
+    searcher = Searcher(settings, index_root=report.index_root)
+    out = []
+    for message in texts:
+        language = lang or detect_language(message, default=settings.default_language).language
+        result = searcher.search(message, language=language, top_k=top_k)
+        out.append({
+            "text": message,
+            "language": language,
+            "answerable": result.answerable,
+            "results": [{"id": h.id, "topic": h.topic, "score": h.score, "title": h.title}
+                        for h in result.hits],
+        })
+    _emit(out)
+
+
+@kb_app.command("build")
+def kb_build(
+    kb: Annotated[Path | None, typer.Option("--kb", help="Another knowledge-base directory.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Rebuild even if nothing changed.")] = False,
+) -> None:
+    """Build the search index (only when the content changed, unless --force)."""
+    from knowledge_base.build import ensure_index
+
+    settings = get_settings()
+    content_dir = kb or settings.content_dir
+    if not content_dir.is_dir():
+        _fail(f"{content_dir}: not a knowledge-base directory")
+    report = ensure_index(content_dir, settings, force=force)
+    for problem in report.problems:
+        typer.echo(f"skipped: {problem}", err=True)
+    state = "built" if report.rebuilt else "up to date"
+    typer.echo(f"index {state}: {report.entries} entries, {report.index_root}")
+
+
+@kb_app.command("validate")
+def kb_validate(
+    kb: Annotated[Path | None, typer.Option("--kb", help="Another knowledge-base directory.")] = None,
+) -> None:
+    """Check every content rule; one line per problem, non-zero exit if any."""
+    from knowledge_base.content_rules import check_corpus, check_entry, load_topics
+    from knowledge_base.loader import entry_files, load_entries
+
+    settings = get_settings()
+    content_dir = kb or settings.content_dir
+    entries, problems = load_entries(content_dir)
+    topics = load_topics(settings.topics_file)
+    paths = {}
+    by_id = {e.id: e for e in entries}
+    from knowledge_base.loader import parse_entry
+
+    for path in entry_files(content_dir):
+        entry, _ = parse_entry(path)
+        if entry is not None and entry.id in by_id and entry.id not in paths:
+            paths[entry.id] = str(path)
+    for entry in entries:
+        problems.extend(check_entry(entry, paths.get(entry.id, entry.id), settings, topics))
+    problems.extend(check_corpus(entries, paths, topics))
+    for problem in problems:
+        typer.echo(str(problem))
+    typer.echo(f"{len(entries)} entries checked, {len(problems)} problems", err=True)
+    raise typer.Exit(1 if problems else 0)
+
+
+@kb_app.command("import")
+def kb_import(
+    source: Annotated[Path, typer.Argument(help="JSON Lines: id, language, title, answer, ...")],
+    out: Annotated[Path, typer.Option("--out", help="The knowledge-base directory to write.")],
+) -> None:
+    """Turn a JSON Lines FAQ into a knowledge-base directory (published, not vetted)."""
+    from knowledge_base.importer import import_jsonl
+
+    if not source.exists():
+        _fail(f"{source}: file not found")
+    report = import_jsonl(source, out)
+    for reason in report.rejected:
+        typer.echo(f"rejected: {reason}", err=True)
+    typer.echo(f"imported {report.written} entries into {out} ({len(report.rejected)} rejected)")
+    if report.written == 0:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
