@@ -79,8 +79,19 @@ class Settings(BaseSettings):
     rasa_timeout_s: float = 20.0
     action_port: int = 5055
 
-    # storage
+    # storage and privacy
     database_url: str = ""
+    pseudonym_key: str = Field(default="", description="HMAC key for phone numbers; empty = var/secrets")
+    max_inbound_chars: int = 20_000
+    max_processed_chars: int = 1_000
+
+    # mediators
+    mediator_target_minutes: int = 15
+    working_hours: str = "lun-ven 9h-18h"
+    working_days: tuple[int, ...] = (0, 1, 2, 3, 4)
+    working_start_hour: int = 9
+    working_end_hour: int = 18
+    timezone: str = "Europe/Paris"
 
     @property
     def index_dir(self) -> Path:

@@ -1,0 +1,121 @@
+"""The web app: simulator, `/api/simulate`, `/healthz` (and the Twilio webhooks and consoles).
+
+`create_app()` wires the shared libraries once per process;
+`uvicorn --factory channels.app:create_app` serves it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel, ConfigDict, Field
+
+from channels.db import Database
+from channels.gateway import Gateway, Inbound
+from channels.health import check_components
+from channels.rasa_client import RasaClient
+from knowledge_base.search import Searcher
+from passerelle.secrets import rasa_token
+from passerelle.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+WEB = Path(__file__).parent / "web"
+RETRY_EVERY_S = 5.0
+
+
+class SimulateRequest(BaseModel):
+    """A message as a phone would send it."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    sender: str = Field(min_length=1, max_length=64, description="any id; same id = same conversation")
+    text: str = Field(max_length=20_000)
+
+
+class SimulateResponse(BaseModel):
+    """What the phone would receive, in order."""
+
+    replies: list[str]
+
+
+def _load_triage(settings: Settings, searcher: Searcher | None) -> Any:
+    if searcher is None:
+        return None
+    from passerelle.triage import Triage
+
+    return Triage(settings, searcher)
+
+
+def _background_loop(gateway: Gateway, searcher: Searcher | None, stop: threading.Event) -> None:
+    """Swap in a newly published index and retry messages left unprocessed (crash, Rasa down)."""
+    while not stop.wait(RETRY_EVERY_S):
+        try:
+            if searcher is not None:
+                searcher.reload_if_changed()
+            for message_id in gateway.pending_messages():
+                gateway.process(message_id)
+        except Exception:  # noqa: BLE001 - the loop must survive; the cause is logged
+            log.exception("background retry failed")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the web app with its gateway, searcher and triage."""
+    settings = settings or get_settings()
+    db = Database(settings.effective_database_url)
+    db.create_all()
+    try:
+        searcher: Searcher | None = Searcher(settings)
+    except FileNotFoundError:
+        log.error("no knowledge-base index: run `passerelle kb build`")
+        searcher = None
+    rasa = RasaClient(settings.rasa_url, rasa_token(settings), settings.rasa_timeout_s)
+    gateway = Gateway(settings, db, rasa, searcher, _load_triage(settings, searcher))
+    stop = threading.Event()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        worker = threading.Thread(target=_background_loop, args=(gateway, searcher, stop), daemon=True)
+        worker.start()
+        yield
+        stop.set()
+
+    app = FastAPI(title="Passerelle Santé", lifespan=lifespan)
+    app.state.settings, app.state.db, app.state.gateway, app.state.searcher = settings, db, gateway, searcher
+    templates = Jinja2Templates(directory=str(WEB / "templates"))
+    app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")
+
+    @app.exception_handler(RequestValidationError)
+    async def _bad_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [f"{'.'.join(str(p) for p in e['loc'] if p != 'body') or 'body'}: {e['msg']}"
+                    for e in exc.errors()]
+        return JSONResponse(status_code=422, content={"error": "invalid request", "problems": problems})
+
+    @app.get("/healthz")
+    def healthz() -> JSONResponse:
+        action_url = f"http://{settings.host}:{settings.action_port}/health"
+        components = check_components(db, rasa, searcher, action_url)
+        healthy = all(state == "up" for state in components.values())
+        return JSONResponse(status_code=200 if healthy else 503,
+                            content={"status": "ok" if healthy else "degraded", "components": components})
+
+    @app.post("/api/simulate", response_model=SimulateResponse)
+    def simulate(request: SimulateRequest) -> SimulateResponse:
+        message_id, _ = gateway.receive(Inbound(channel="web", address=request.sender, body=request.text))
+        return SimulateResponse(replies=gateway.process(message_id))
+
+    @app.get("/", response_class=HTMLResponse)
+    def simulator(request: Request) -> HTMLResponse:
+        return templates.TemplateResponse(request, "simulator.html", {})
+
+    return app
+
