@@ -53,21 +53,48 @@ def entry_texts(entry: Entry) -> tuple[list[str], list[str]]:
     return [entry.title, *entry.questions, *entry.claims], [entry.answer_sms]
 
 
+EMBED_BATCH = 256
+
+
 def _embed_all(entries: list[Entry], embedder: Embedder,
                progress: Callable[[int], None] | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    batches: list[np.ndarray] = []
+    """Embed every text of every entry in large batches (per-entry calls are ~10x slower)."""
+    short_texts: list[str] = []
+    long_texts: list[str] = []
     owners: list[int] = []
     offsets = [0]
     for i, entry in enumerate(entries):
         short, long = entry_texts(entry)
-        vectors = np.vstack([embedder.embed_queries(short), embedder.embed_passages(long)])
-        batches.append(vectors)
-        owners.extend([i] * len(vectors))
-        offsets.append(offsets[-1] + len(vectors))
-        if progress:
-            progress(1)
-    matrix = np.vstack(batches).astype(np.float32) if batches else np.zeros((0, embedder.dim), np.float32)
+        short_texts.extend(short)
+        long_texts.extend(long)
+        owners.extend([i] * (len(short) + len(long)))
+        offsets.append(offsets[-1] + len(short) + len(long))
+    short_vectors = _batched(embedder.embed_queries, short_texts, embedder.dim, progress, len(entries), 2)
+    long_vectors = _batched(embedder.embed_passages, long_texts, embedder.dim, progress, len(entries), 2)
+    # Put each entry's vectors together, in the order of `offsets`.
+    matrix = np.zeros((len(owners), embedder.dim), dtype=np.float32)
+    s_pos = l_pos = 0
+    for i, entry in enumerate(entries):
+        short, long = entry_texts(entry)
+        start = offsets[i]
+        matrix[start:start + len(short)] = short_vectors[s_pos:s_pos + len(short)]
+        matrix[start + len(short):offsets[i + 1]] = long_vectors[l_pos:l_pos + len(long)]
+        s_pos, l_pos = s_pos + len(short), l_pos + len(long)
     return matrix, np.asarray(owners, dtype=np.int32), np.asarray(offsets, dtype=np.int64)
+
+
+def _batched(embed: Callable[[list[str]], np.ndarray], texts: list[str], dim: int,
+             progress: Callable[[int], None] | None, units: int, phases: int) -> np.ndarray:
+    """Embed `texts` batch by batch, advancing the progress bar by this phase's share of `units`."""
+    parts = []
+    done_units = 0
+    for start in range(0, len(texts), EMBED_BATCH):
+        parts.append(embed(texts[start:start + EMBED_BATCH]))
+        if progress:
+            target = (units * min(len(texts), start + EMBED_BATCH)) // (max(len(texts), 1) * phases)
+            progress(target - done_units)
+            done_units = target
+    return np.vstack(parts).astype(np.float32) if parts else np.zeros((0, dim), np.float32)
 
 
 def make_faiss_index(vectors: np.ndarray, exact_max: int) -> tuple[faiss.Index, str]:

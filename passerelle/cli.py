@@ -160,6 +160,25 @@ def kb_import(
         raise typer.Exit(1)
 
 
+@app.command("run")
+def run_command() -> None:
+    """Prepare (index, Rasa model) if needed and run everything on 127.0.0.1 until Ctrl-C."""
+    from passerelle.stack import run
+
+    raise typer.Exit(run(get_settings()))
+
+
+@app.command("train")
+def train_command() -> None:
+    """Build the index and train the Rasa model if their inputs changed."""
+    from knowledge_base.build import ensure_index
+    from passerelle.stack import train_if_needed
+
+    settings = get_settings()
+    ensure_index(settings.content_dir, settings)
+    train_if_needed(settings, log=typer.echo)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

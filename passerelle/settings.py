@@ -53,9 +53,9 @@ class Settings(BaseSettings):
     embedder_threads: int = 2
     exact_index_max_vectors: int = 50_000
     top_k: int = 3
-    lexical_weight: float = 0.35
+    lexical_weight: float = 0.2
     answer_threshold: float = Field(
-        default=0.62, description="fused score under which the assistant says it is not sure"
+        default=0.95, description="fused score under which the assistant says it is not sure (calibrated by make eval)"
     )
     min_query_chars: int = 2
 

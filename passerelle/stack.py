@@ -1,0 +1,207 @@
+"""Preparing and running the whole assistant on one machine (`make run`, end-to-end tests).
+
+Three processes on 127.0.0.1: the Rasa server (its own Python 3.10 environment), the action
+server and the web app (both in the 3.11 environment). Training and indexing are skipped when
+their inputs did not change, so a second `make run` is ready in seconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from knowledge_base.build import ensure_index
+from passerelle.bot_data import write_question_examples
+from passerelle.secrets import rasa_token
+from passerelle.settings import ROOT, Settings
+
+RASA_BIN = ROOT / ".venv-rasa" / "bin" / "rasa"
+APP_PYTHON = ROOT / ".venv" / "bin" / "python"
+MODEL_NAME = "passerelle"
+READY_TIMEOUT_S = 300.0
+
+
+@dataclass
+class Paths:
+    """Where the stack keeps its generated files (all under `var/`)."""
+
+    settings: Settings
+
+    @property
+    def rasa_dir(self) -> Path:
+        return self.settings.data_dir / "rasa"
+
+    @property
+    def generated_nlu(self) -> Path:
+        return self.rasa_dir / "data" / "kb_questions.yml"
+
+    @property
+    def model(self) -> Path:
+        return self.rasa_dir / "models" / f"{MODEL_NAME}.tar.gz"
+
+    @property
+    def model_stamp(self) -> Path:
+        return self.rasa_dir / "models" / f"{MODEL_NAME}.inputs-sha256"
+
+    @property
+    def logs(self) -> Path:
+        return self.settings.data_dir / "logs"
+
+
+def training_inputs(paths: Paths) -> list[Path]:
+    """Every file the Rasa model depends on."""
+    files = [ROOT / "config.yml", ROOT / "bot" / "domain.yml", paths.generated_nlu]
+    files += sorted((ROOT / "bot" / "data").rglob("*.yml"))
+    return files
+
+
+def inputs_digest(files: list[Path]) -> str:
+    """A fingerprint of the training inputs, to skip training when nothing changed."""
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.relative_to(ROOT).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def rasa_env(settings: Settings) -> dict[str, str]:
+    """Environment for the Rasa processes (endpoints.yml reads these)."""
+    env = dict(os.environ)
+    env.update({
+        "RASA_TELEMETRY_ENABLED": "false",
+        "PASSERELLE_ACTION_PORT": str(settings.action_port),
+        "PASSERELLE_RASA_TRACKER_DB": str(settings.data_dir / "rasa" / "tracker.db"),
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "PYTHONWARNINGS": "ignore::DeprecationWarning",
+        "HF_HUB_OFFLINE": "1",
+    })
+    return env
+
+
+def train_if_needed(settings: Settings, log: Callable[[str], None] = print) -> bool:
+    """Regenerate the question examples and train Rasa if any input changed; True if trained."""
+    paths = Paths(settings)
+    write_question_examples(settings.content_dir, ROOT / "bot" / "data" / "nlu", paths.generated_nlu)
+    digest = inputs_digest(training_inputs(paths))
+    if paths.model.exists() and paths.model_stamp.exists() and paths.model_stamp.read_text() == digest:
+        log("rasa model up to date, not training")
+        return False
+    log("training the rasa model (inputs changed)...")
+    started = time.perf_counter()
+    paths.logs.mkdir(parents=True, exist_ok=True)
+    with (paths.logs / "rasa-train.log").open("w") as out:
+        result = subprocess.run(
+            [str(RASA_BIN), "train", "--config", "config.yml", "--domain", "bot/domain.yml",
+             "--data", "bot/data", str(paths.generated_nlu.parent), "--out", str(paths.model.parent),
+             "--fixed-model-name", MODEL_NAME, "--force"],
+            cwd=ROOT, env=rasa_env(settings), stdout=out, stderr=subprocess.STDOUT, check=False)
+    if result.returncode != 0 or not paths.model.exists():
+        raise RuntimeError(f"rasa train failed; see {paths.logs / 'rasa-train.log'}")
+    paths.model_stamp.write_text(digest)
+    log(f"rasa model trained in {time.perf_counter() - started:.0f} s")
+    return True
+
+
+@dataclass
+class Stack:
+    """The three running processes; `stop()` ends them all."""
+
+    settings: Settings
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def _spawn(self, name: str, command: list[str], env: dict[str, str]) -> None:
+        logs = Paths(self.settings).logs
+        logs.mkdir(parents=True, exist_ok=True)
+        out = (logs / f"{name}.log").open("ab")
+        self.processes[name] = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out,
+                                                stderr=subprocess.STDOUT, start_new_session=True)
+
+    def start(self) -> None:
+        """Start the action server, Rasa and the web app on 127.0.0.1."""
+        settings = self.settings
+        token = rasa_token(settings)
+        app_env = dict(os.environ, HF_HUB_OFFLINE="1", SANIC_HOST=settings.host,
+                       PASSERELLE_DATA_DIR=str(settings.data_dir), PASSERELLE_RASA_TOKEN=token,
+                       PASSERELLE_RASA_URL=settings.rasa_url, PASSERELLE_ACTION_PORT=str(settings.action_port),
+                       PASSERELLE_WEB_PORT=str(settings.web_port))
+        self._spawn("actions", [str(APP_PYTHON), "-m", "rasa_sdk", "--actions", "actions",
+                                "--port", str(settings.action_port)], app_env)
+        rasa_port = settings.rasa_url.rsplit(":", 1)[-1].strip("/")
+        self._spawn("rasa", [str(RASA_BIN), "run", "--enable-api", "--auth-token", token,
+                             "-i", settings.host, "-p", rasa_port, "--model", str(Paths(settings).model),
+                             "--endpoints", "bot/endpoints.yml", "--credentials", "bot/credentials.yml"],
+                    rasa_env(settings))
+        self._spawn("web", [str(APP_PYTHON), "-m", "uvicorn", "--factory", "channels.app:create_app",
+                            "--host", settings.host, "--port", str(settings.web_port)], app_env)
+
+    def wait_ready(self, timeout_s: float = READY_TIMEOUT_S) -> dict[str, object]:
+        """Poll `/healthz` until it answers 200; raise with the last status if it never does."""
+        url = f"http://{self.settings.host}:{self.settings.web_port}/healthz"
+        deadline = time.monotonic() + timeout_s
+        last: dict[str, object] = {}
+        while time.monotonic() < deadline:
+            for name, process in self.processes.items():
+                if process.poll() is not None:
+                    raise RuntimeError(f"{name} exited with code {process.returncode}; "
+                                       f"see {Paths(self.settings).logs / (name + '.log')}")
+            try:
+                response = httpx.get(url, timeout=5)
+                last = response.json()
+                if response.status_code == 200:
+                    return last
+            except (httpx.HTTPError, ValueError):
+                pass
+            time.sleep(1.0)
+        raise TimeoutError(f"not ready after {timeout_s:.0f} s: {last}")
+
+    def stop(self) -> None:
+        """Terminate every process (and its children), then kill stragglers."""
+        for process in self.processes.values():
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+        self.processes.clear()
+
+
+def run(settings: Settings) -> int:
+    """`make run`: prepare, start, print `ready`, and stop everything on Ctrl-C."""
+    report = ensure_index(settings.content_dir, settings)
+    print(f"knowledge base: {report.entries} entries, index {'built' if report.rebuilt else 'up to date'}",
+          flush=True)
+    train_if_needed(settings, log=lambda m: print(m, flush=True))
+    stack = Stack(settings)
+    stopping = False
+
+    def _stop(_signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        started = time.perf_counter()
+        stack.start()
+        stack.wait_ready()
+        print(f"ready in {time.perf_counter() - started:.0f} s: simulator http://{settings.host}:"
+              f"{settings.web_port}/ (Ctrl-C stops everything)", flush=True)
+        while not stopping and all(p.poll() is None for p in stack.processes.values()):
+            time.sleep(1.0)
+        return 0 if stopping else 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        print("stopping...", file=sys.stderr, flush=True)
+        stack.stop()
