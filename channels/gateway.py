@@ -216,11 +216,17 @@ class Gateway:
         except RasaUnavailable as exc:
             log.warning("rasa unavailable (%s); message deferred", exc)
             message.status = MessageStatus.deferred.value
-            if (message.meta or {}).get("told_down"):
+            if (message.meta or {}).get("told_down") or self._outage_already_told(session, conversation, message):
                 return [], {}
             message.meta = {**(message.meta or {}), "told_down": True}
             return [text("service_down", language)], {}
         return notes + self._apply(conversation, reply, language), _answer_meta(reply)
+
+    def _outage_already_told(self, session: Session, conversation: Conversation, message: Message) -> bool:
+        """One "service problem" reply per outage, not one per message."""
+        return session.scalar(select(Message.id).where(
+            Message.conversation_id == conversation.id, Message.id != message.id,
+            Message.status == MessageStatus.deferred.value).limit(1)) is not None
 
     def _keyword(self, body: str) -> str | None:
         match = _ONE_WORD.match(fold(body))

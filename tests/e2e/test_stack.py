@@ -1,0 +1,95 @@
+"""The real three servers (Rasa, action server, web app) answering through /api/simulate.
+
+Slow: trains the Rasa model when its inputs changed (cached under var/test-e2e/) and starts the
+servers on ports of their own, so a running `make run` is not disturbed.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from passerelle.settings import ROOT, Settings
+from passerelle.stack import RASA_BIN, Paths, Stack, rasa_env, train_if_needed
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[Settings]:
+    data_dir = ROOT / "var" / "test-e2e"
+    (data_dir / "passerelle.db").unlink(missing_ok=True)
+    (data_dir / "rasa" / "tracker.db").unlink(missing_ok=True)
+    settings = Settings(data_dir=data_dir, web_port=8100, rasa_url="http://127.0.0.1:5105", action_port=5155)
+    from knowledge_base.build import ensure_index
+
+    ensure_index(settings.content_dir, settings, progress=False)
+    train_if_needed(settings)
+    running = Stack(settings)
+    running.start()
+    try:
+        running.wait_ready()
+        yield settings
+    finally:
+        running.stop()
+
+
+def say(settings: Settings, sender: str, text: str) -> list[str]:
+    response = httpx.post(f"http://127.0.0.1:{settings.web_port}/api/simulate",
+                          json={"sender": sender, "text": text}, timeout=60)
+    assert response.status_code == 200, response.text
+    return response.json()["replies"]
+
+
+def test_health_is_green(stack: Settings) -> None:
+    response = httpx.get(f"http://127.0.0.1:{stack.web_port}/healthz")
+    assert response.status_code == 200
+    assert set(response.json()["components"].values()) == {"up"}
+
+
+def test_french_question_answered_with_source(stack: Settings) -> None:
+    replies = say(stack, f"fr-{uuid.uuid4().hex}", "c koi mon espace santé")
+    text = "\n".join(replies)
+    assert "Mon Espace Santé" in text and "Source : https://" in text
+
+
+def test_english_question_answered_in_english(stack: Settings) -> None:
+    replies = say(stack, f"en-{uuid.uuid4().hex}", "hello I need help with my health card")
+    text = "\n".join(replies)
+    assert "carte Vitale" in text and "Source: https://" in text
+
+
+def test_greeting_then_thanks(stack: Settings) -> None:
+    sender = f"gt-{uuid.uuid4().hex}"
+    assert "Bonjour" in say(stack, sender, "bonjour")[0]
+    assert say(stack, sender, "merci")
+
+
+def test_not_understood_twice_goes_to_a_mediator_and_bot_stays_silent(stack: Settings) -> None:
+    sender = f"nu-{uuid.uuid4().hex}"
+    first = say(stack, sender, "qui a gagné le match de foot hier soir")
+    assert any("médiateur" in r for r in first)
+    second = say(stack, sender, "et la météo demain à Lyon ?")
+    assert any("médiateur" in r for r in second)
+    assert say(stack, sender, "comment avoir une carte vitale") == []  # held: silence
+
+
+def test_asking_for_a_human(stack: Settings) -> None:
+    sender = f"hu-{uuid.uuid4().hex}"
+    replies = say(stack, sender, "je veux parler a un vrai humain")
+    assert any("médiateur" in r for r in replies)
+    assert say(stack, sender, "vous etes la ?") == []
+
+
+def test_rasa_end_to_end_stories(stack: Settings) -> None:
+    """`rasa test` on tests/test_stories.yml with the real action server."""
+    out = ROOT / "var" / "test-e2e" / "rasa-test"
+    result = subprocess.run(
+        [str(RASA_BIN), "test", "core", "--stories", "tests/test_stories.yml", "--model",
+         str(Paths(stack).model), "--endpoints", "bot/endpoints.yml", "--out", str(out), "--fail-on-prediction-errors"],
+        cwd=ROOT, env=rasa_env(stack), capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
