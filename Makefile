@@ -12,7 +12,7 @@ export RASA_TELEMETRY_ENABLED := false
 export HF_HUB_OFFLINE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install run test test-fast eval eval-quick lint system-deps clean
+.PHONY: help install run test test-fast eval eval-quick lint clean
 
 help:
 	@echo "make run       install what is missing, build the index, train Rasa if needed, start everything"
@@ -36,14 +36,10 @@ help:
 
 install: .venv/.installed .venv-rasa/.installed
 
-# Debian packages the slow tests need: PostgreSQL, Redis, Chromium.
-system-deps:
-	@bash scripts/system-deps.sh
-
 run: install
 	$(APP)/passerelle run
 
-test: install system-deps
+test: install
 	$(APP)/ruff check .
 	$(APP)/python -m pytest -q --timeout=1800 tests
 
