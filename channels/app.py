@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from contextlib import asynccontextmanager
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 

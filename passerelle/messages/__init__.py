@@ -7,7 +7,7 @@ crash or to an empty SMS.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ _DIR = Path(__file__).parent
 FALLBACK = "fr"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _catalogue(language: str) -> dict[str, str]:
     path = _DIR / f"{language}.yaml"
     if not path.exists():

@@ -1,0 +1,87 @@
+"""Retrieval quality: recall@1/@3, MRR and answerability, side by side for each search mode.
+
+The same queries go through the fused default, embeddings only and BM25 only, so the numbers are
+comparable; the out-of-scope set measures how often the assistant rightly says "not sure".
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from knowledge_base.search import Mode, Searcher
+
+MODES: tuple[Mode, ...] = ("fused", "dense", "lexical")
+
+
+@dataclass(frozen=True)
+class Query:
+    """One labelled message: the topic that answers it (and acceptable alternatives)."""
+
+    text: str
+    gold: str
+    also: tuple[str, ...]
+    language: str
+    kind: str
+
+
+def load_queries(path: Path, kinds: dict[str, str]) -> list[Query]:
+    """Labelled queries from JSON Lines `{"text", "gold", "also"?, "lang"?}`."""
+    queries = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            row = json.loads(line)
+            queries.append(Query(row["text"], row["gold"], tuple(row.get("also", [])), row.get("lang", "?"),
+                                 kinds.get(row["gold"], "?")))
+    return queries
+
+
+def load_texts(path: Path) -> list[str]:
+    """The `text` field of each JSON line (out-of-scope messages)."""
+    return [json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _summary(rows: list[dict[str, Any]]) -> dict[str, float]:
+    n = max(len(rows), 1)
+    return {
+        "n": len(rows),
+        "recall@1": sum(r["rank"] == 1 for r in rows) / n,
+        "recall@3": sum(0 < r["rank"] <= 3 for r in rows) / n,
+        "mrr": sum(1 / r["rank"] for r in rows if r["rank"]) / n,
+        "answerable": sum(r["answerable"] for r in rows) / n,
+    }
+
+
+def evaluate_retrieval(searcher: Searcher, queries: list[Query], out_of_scope: list[str],
+                       thresholds: dict[str, float] | None = None) -> dict[str, Any]:
+    """Per mode: overall, per language and per kind figures, the misses, and out-of-scope rejection."""
+    report: dict[str, Any] = {}
+    for mode in MODES:
+        threshold = (thresholds or {}).get(mode)
+        rows = []
+        for query in queries:
+            result = searcher.search(query.text, language="fr", top_k=3, mode=mode, threshold=threshold)
+            topics = [h.topic for h in result.hits]
+            gold = {query.gold, *query.also}
+            rank = next((i + 1 for i, t in enumerate(topics) if t in gold), 0)
+            rows.append({"text": query.text, "gold": query.gold, "got": topics[:1], "rank": rank,
+                         "answerable": result.answerable and rank == 1, "language": query.language,
+                         "kind": query.kind, "score": result.hits[0].score if result.hits else 0.0})
+        by_language: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for row in rows:
+            by_language[row["language"]].append(row)
+            by_kind[row["kind"]].append(row)
+        rejected = [not searcher.search(text, language="fr", mode=mode, threshold=threshold).answerable
+                    for text in out_of_scope]
+        report[mode] = {
+            "overall": _summary(rows),
+            "by_language": {k: _summary(v) for k, v in sorted(by_language.items())},
+            "by_kind": {k: _summary(v) for k, v in sorted(by_kind.items())},
+            "out_of_scope_rejected": sum(rejected) / max(len(rejected), 1),
+            "misses": [{"text": r["text"], "gold": r["gold"], "got": r["got"]} for r in rows if r["rank"] != 1],
+        }
+    return report
