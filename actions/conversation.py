@@ -15,9 +15,10 @@ from passerelle.language import requested_language
 from passerelle.messages import text
 from passerelle.text import content_tokens
 
-# A greeting or a thanks followed by a real question ("bonjour, comment activer ...") is a
-# question: classifiers see the greeting, people expect the answer.
+# A greeting, a thanks or a yes/no followed by a real question ("bonjour, comment activer ...",
+# "et la meteo demain ?") is a question: classifiers see the small word, people expect an answer.
 QUESTION_MIN_TOKENS = 3
+QUESTION_PRONE_INTENTS = {"greet", "thanks", "goodbye", "affirm", "deny", "feedback_good"}
 SIMPLE_REPLIES = {
     "greet": "greet", "goodbye": "goodbye", "thanks": "thanks", "bot_challenge": "bot_challenge",
     "feedback_good": "feedback_good",
@@ -41,7 +42,7 @@ class ActionSmallTalk(Action):
         message = tracker.latest_message.get("text") or ""
         language = _language(tracker)
         events: list[EventType] = [SlotSet("language", language)]
-        if intent in {"greet", "thanks", "goodbye"} and len(content_tokens(message)) >= QUESTION_MIN_TOKENS:
+        if intent in QUESTION_PRONE_INTENTS and len(content_tokens(message)) >= QUESTION_MIN_TOKENS:
             return answer_question(dispatcher, tracker)
         if intent == "affirm":
             if tracker.get_slot("offered_human"):

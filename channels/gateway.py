@@ -269,7 +269,11 @@ class Gateway:
         metadata: dict[str, Any] = {"language": language, "channel": conversation.channel}
         if verdict is not None:
             metadata["triage"] = _verdict_meta(verdict)
-        return self.rasa.send(conversation.id, body, metadata)
+        reply = self.rasa.send(conversation.id, body, metadata)
+        if not reply.texts and not reply.signals:
+            # Rasa answers [] when the action server failed: that is an outage, not an answer.
+            raise RasaUnavailable("empty reply (action server down?)")
+        return reply
 
     def _apply(self, conversation: Conversation, reply: BotReply, language: str) -> list[str]:
         texts = list(reply.texts)

@@ -14,13 +14,17 @@ from typing import Annotated, Any
 
 import typer
 
+from evaluation.cli import eval_app
 from passerelle.settings import get_settings
+from passerelle.triage.cli import triage_command
 
 # Tracebacks never show local variables: they may hold a citizen's message.
 app = typer.Typer(help="Passerelle Santé command line.", no_args_is_help=True, add_completion=False,
                   pretty_exceptions_show_locals=False)
 kb_app = typer.Typer(help="Knowledge base: search, build, validate, import.", no_args_is_help=True)
 app.add_typer(kb_app, name="kb")
+app.command("triage")(triage_command)
+app.add_typer(eval_app, name="eval")
 
 
 def _fail(message: str, code: int = 2) -> None:

@@ -59,6 +59,19 @@ class Settings(BaseSettings):
     )
     min_query_chars: int = 2
 
+    # triage (thresholds chosen on evaluation/data/*_tune.jsonl; `passerelle eval triage`)
+    urgency_similarity_threshold: float = Field(
+        default=0.925,
+        description="similarity score (cosine to the closest urgent question plus twice its lead "
+        "over the closest ordinary question) from which a message no pattern caught is urgent",
+    )
+    myth_high_threshold: float = Field(
+        default=0.65, description="myth score from which the reply is the respectful correction"
+    )
+    myth_low_threshold: float = Field(
+        default=0.3, description="myth score from which a message is logged as a possible rumour"
+    )
+
     # content rules
     allowed_source_domains: tuple[str, ...] = ALLOWED_SOURCE_DOMAINS
     sms_max_chars: int = 320

@@ -1,0 +1,94 @@
+"""`passerelle eval ...`: measurements printed as tables, optionally saved as JSON."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+eval_app = typer.Typer(help="Evaluation: measure the assistant on labelled data.", no_args_is_help=True)
+
+
+class Split(StrEnum):
+    """Which labelled files to measure on: `tune` was used to choose patterns and thresholds."""
+
+    tune = "tune"
+    test = "test"
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
+def _print_urgency(console: Console, title: str, urgency: dict[str, Any]) -> None:
+    table = Table(title=f"{title}: urgency (recall {_pct(urgency['recall'])}, "
+                        f"false alarms {_pct(urgency['false_alarm_rate'])})")
+    for column in ("category / group", "n", "recall", "category right", "false alarms"):
+        table.add_column(column)
+    for category, row in urgency["categories"].items():
+        table.add_row(category, str(row["n"]), _pct(row["recall"]), _pct(row["category_accuracy"]), "")
+    for group, row in urgency["groups"].items():
+        table.add_row(group, str(row["n"]), "", "", f"{row['false_alarms']} ({_pct(row['false_alarm_rate'])})")
+    console.print(table)
+    predicted = sorted({p for row in urgency["confusion"].values() for p in row})
+    confusion = Table(title=f"{title}: urgency confusion (gold rows, predicted columns)")
+    confusion.add_column("gold")
+    for name in predicted:
+        confusion.add_column(name[:8])
+    for gold, row in urgency["confusion"].items():
+        confusion.add_row(gold, *[str(row.get(name, "")) for name in predicted])
+    console.print(confusion)
+    for miss in urgency["misses"]:
+        console.print(f"  missed [{miss['category']}] {miss['text']}  ({miss['reason']})")
+    for alarm in urgency["false_alarms"]:
+        console.print(f"  false alarm [{alarm['group']} -> {alarm['category']}] {alarm['text']}  "
+                      f"({alarm['reason']})")
+
+
+def _print_myth(console: Console, title: str, myth: dict[str, Any]) -> None:
+    table = Table(title=f"{title}: myth (precision {_pct(myth['precision'])}, "
+                        f"recall {_pct(myth['recall'])}, {myth['flagged']} flagged / "
+                        f"{myth['positives']} myths)")
+    for column in ("group", "correct", "possible", "none"):
+        table.add_column(column)
+    for group, levels in myth["levels"].items():
+        table.add_row(group, *[str(levels.get(level, 0)) for level in ("correct", "possible", "none")])
+    console.print(table)
+    for miss in myth["misses"]:
+        console.print(f"  missed [{miss['myth']}] {miss['text']}  ({miss['level']}, {miss['topic']}, "
+                      f"{miss['score']})")
+    for flag in myth["false_flags"]:
+        console.print(f"  false flag [{flag['gold']} -> {flag['topic']}] {flag['text']}  ({flag['score']})")
+
+
+@eval_app.command("triage")
+def eval_triage(
+    split: Annotated[Split, typer.Option("--split", help="Labelled files to use.")] = Split.tune,
+    json_out: Annotated[Path | None, typer.Option("--json-out", help="Also save the report here.")] = None,
+) -> None:
+    """Urgency recall and false alarms, myth precision and recall, latency; plus the dev set."""
+    from evaluation.triage_eval import DATA_DIR, evaluate_dev, evaluate_triage
+    from knowledge_base.build import ensure_index
+    from knowledge_base.search import Searcher
+    from passerelle.settings import get_settings
+    from passerelle.triage.service import Triage
+
+    settings = get_settings()
+    report_index = ensure_index(settings.content_dir, settings, progress=False)
+    triage = Triage(settings, Searcher(settings, index_root=report_index.index_root))
+    report = evaluate_triage(triage, DATA_DIR / f"urgency_{split.value}.jsonl",
+                             DATA_DIR / f"myth_{split.value}.jsonl")
+    report["dev"] = evaluate_dev(triage, DATA_DIR / "dev_queries.jsonl")
+    console = Console()
+    _print_urgency(console, split.value, report["urgency"])
+    _print_myth(console, split.value, report["myth"])
+    _print_urgency(console, "dev", report["dev"]["urgency"])
+    _print_myth(console, "dev", report["dev"]["myth"])
+    console.print(f"latency per message: {report['latency']}")
+    if json_out is not None:
+        json_out.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")

@@ -1,0 +1,127 @@
+"""Reading a message with the curated urgency patterns of `urgency_patterns.yaml`.
+
+Patterns are data so that the people who know how emergencies are written (mediators, the
+content team) can extend them without touching code; this module only compiles and applies
+them. See the YAML header for what situations, mentions, idioms, vetoes and present markers are.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import yaml
+
+from passerelle.text import normalise
+
+PATTERNS_FILE = Path(__file__).with_name("urgency_patterns.yaml")
+ANY_LANGUAGE = "any"
+# Patterns run on at most this many characters: a pasted 10k-character text is read, but a
+# pathological paste cannot make triage slow.
+MAX_PATTERN_CHARS = 4000
+
+Kind = Literal["situation", "mention"]
+Scope = Literal["all", "mentions", "similarity"]
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """One compiled pattern and the name it is reported under ("suicide.fr.3")."""
+
+    category: str
+    language: str
+    index: int
+    kind: Kind
+    regex: re.Pattern[str]
+
+    @property
+    def reason(self) -> str:
+        prefix = "pattern" if self.kind == "situation" else "mention"
+        return f"{prefix}:{self.category}.{self.language}.{self.index}"
+
+
+@dataclass(frozen=True)
+class Veto:
+    """A context that makes alarming words harmless, and which matches it cancels."""
+
+    name: str
+    scope: Scope
+    regexes: tuple[re.Pattern[str], ...]
+
+
+@dataclass(frozen=True)
+class PatternReading:
+    """What the patterns say about one message."""
+
+    match: Pattern | None  # the highest-priority match that no veto cancelled
+    cancelled: Pattern | None  # the highest-priority match a veto cancelled, if any
+    vetoes: frozenset[str]  # the vetoes present (after `present` markers); all calm similarity
+    idiom: bool  # an idiom was removed ("mort de rire")
+
+
+class UrgencyPatterns:
+    """The compiled contents of one patterns file."""
+
+    def __init__(self, path: Path = PATTERNS_FILE) -> None:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        self.categories: tuple[str, ...] = tuple(data["categories"])
+        self.patterns: list[Pattern] = []
+        for category, kinds in data["categories"].items():
+            for language, items in kinds.get("situations", {}).items():
+                self.patterns += [Pattern(category, language, i, "situation", re.compile(p))
+                                  for i, p in enumerate(items)]
+            for language, items in kinds.get("mentions", {}).items():
+                self.patterns += [Pattern(category, language, i, "mention", re.compile(p))
+                                  for i, p in enumerate(items or [])]
+        self.idioms = [re.compile(p) for items in data["idioms"].values() for p in items]
+        self.present = [re.compile(p) for items in data["present"].values() for p in items]
+        self.vetoes = [
+            Veto(name, spec["scope"], tuple(re.compile(p) for items in spec["patterns"].values()
+                                             for p in items))
+            for name, spec in data["vetoes"].items()
+        ]
+
+    def _strip_idioms(self, text: str) -> tuple[str, bool]:
+        found = False
+        for idiom in self.idioms:
+            text, count = idiom.subn(" ", text)
+            found = found or count > 0
+        return text, found
+
+    def _vetoes_in(self, text: str, raw: str) -> frozenset[str]:
+        names = {veto.name for veto in self.vetoes
+                 if any(r.search(text) or r.search(raw) for r in veto.regexes)}
+        if "past" in names and any(r.search(text) for r in self.present):
+            names.discard("past")
+        return frozenset(names)
+
+    def _cancels(self, pattern: Pattern, vetoes: frozenset[str]) -> bool:
+        return any(v.name in vetoes and (v.scope == "all" or (v.scope == "mentions" and pattern.kind == "mention"))
+                   for v in self.vetoes)
+
+    def read(self, text: str, language: str | None = None) -> PatternReading:
+        """Apply every language's patterns to `text`, the message's own language first."""
+        raw = text[:MAX_PATTERN_CHARS].casefold()
+        folded, idiom = self._strip_idioms(normalise(raw))
+        vetoes = self._vetoes_in(folded, raw)
+        matches = [p for p in self.patterns if p.regex.search(folded)]
+        priority = {c: i for i, c in enumerate(self.categories)}
+        matches.sort(key=lambda p: (priority[p.category], p.kind != "situation",
+                                    p.language != language))
+        kept = [p for p in matches if not self._cancels(p, vetoes)]
+        cancelled = [p for p in matches if p not in kept]
+        return PatternReading(
+            match=kept[0] if kept else None,
+            cancelled=cancelled[0] if cancelled else None,
+            vetoes=vetoes,
+            idiom=idiom,
+        )
+
+
+@lru_cache(maxsize=2)
+def load_patterns(path: Path = PATTERNS_FILE) -> UrgencyPatterns:
+    """The patterns of `path`, compiled once per process."""
+    return UrgencyPatterns(path)
