@@ -36,5 +36,5 @@ def message_language(metadata: dict[str, Any], text: str, previous: str | None) 
 
 
 def wants_long_answers(metadata: dict[str, Any]) -> bool:
-    """WhatsApp and the web show the long form; SMS gets the SMS form."""
-    return isinstance(metadata, dict) and metadata.get("channel") in {"whatsapp", "web"}
+    """WhatsApp shows the long form; SMS and the simulator (which shows what a phone gets) the SMS form."""
+    return isinstance(metadata, dict) and metadata.get("channel") == "whatsapp"

@@ -26,15 +26,16 @@ from passerelle.triage.cues import CueReading
 from passerelle.triage.references import KnowledgeView
 from passerelle.triage.verdicts import MythLevel, MythVerdict
 
-INTERCEPT = -18.0
+INTERCEPT = -20.0
 WEIGHTS = {
-    "similarity": 16.5,
-    "lead": 27.0,
-    "lexical_lead": 21.0,
-    "assertions": 5.0,
-    "rumour": 0.5,
-    "sincere": -13.5,
+    "similarity": 19.5,
+    "lead": 33.5,
+    "lexical_lead": 15.0,
+    "assertions": 4.0,
+    "rumour": 2.0,
+    "sincere": -12.0,
 }
+CANDIDATE_TOPICS = 3
 
 NO_MYTH = MythVerdict(flagged=False, level="none", topic=None, score=0.0)
 
@@ -69,26 +70,38 @@ class ClaimEvidence:
 
 def gather_evidence(text: str, view: KnowledgeView, similarities: np.ndarray,
                     cues: CueReading) -> ClaimEvidence | None:
-    """Measure `text` against its closest myth; None when the index holds no myth entry."""
-    similarity, entry_index = view.claims.best(similarities)
-    if entry_index is None:
+    """Measure `text` against the myths it is closest to and keep the best-scoring one.
+
+    The closest claim by embedding alone is sometimes the wrong myth (two vaccine myths are
+    close in any model), so the few closest topics are scored in full and the best one wins.
+    None when the index holds no myth entry.
+    """
+    if len(view.claims.rows) == 0:
         return None
     entries = view.snapshot.entries
-    topic = entries[entry_index].topic
+    claim_scores = similarities[view.claims.rows]
+    best_per_topic: dict[str, float] = {}
+    for score, owner in sorted(zip(claim_scores.tolist(), view.claims.entries.tolist(), strict=True),
+                               reverse=True):
+        best_per_topic.setdefault(entries[owner].topic, score)
+        if len(best_per_topic) == CANDIDATE_TOPICS:
+            break
     ordinary, _ = view.not_myth.best(similarities)
     lexical = view.lexical.scores(text)
-    same_topic = np.asarray([e.topic == topic for e in entries], dtype=bool)
-    myth_lexical = float(lexical[same_topic].max()) if same_topic.any() else 0.0
     other_lexical = float(lexical[~view.is_myth].max()) if (~view.is_myth).any() else 0.0
-    return ClaimEvidence(
-        topic=topic,
-        similarity=similarity,
-        lead=similarity - ordinary,
-        lexical_lead=myth_lexical - other_lexical,
-        assertions=cues.assertions,
-        rumour=cues.rumour,
-        sincere=cues.sincere,
-    )
+    candidates = [
+        ClaimEvidence(
+            topic=topic,
+            similarity=similarity,
+            lead=similarity - ordinary,
+            lexical_lead=float(lexical[view.topic_entries(topic)].max()) - other_lexical,
+            assertions=cues.assertions,
+            rumour=cues.rumour,
+            sincere=cues.sincere,
+        )
+        for topic, similarity in best_per_topic.items()
+    ]
+    return max(candidates, key=ClaimEvidence.score)
 
 
 def myth_verdict(evidence: ClaimEvidence | None, high: float, low: float) -> MythVerdict:

@@ -97,6 +97,10 @@ class KnowledgeView:
             is_myth=np.asarray([e.kind is Kind.myth for e in snapshot.entries], dtype=bool),
         )
 
+    def topic_entries(self, topic: str) -> np.ndarray:
+        """Which entries belong to `topic` (every language), as a mask."""
+        return np.asarray([e.topic == topic for e in self.snapshot.entries], dtype=bool)
+
     def similarities(self, query_vector: np.ndarray) -> np.ndarray:
         """Cosine similarity of the message with every vector of the snapshot."""
         return np.asarray(self.snapshot.vectors @ query_vector, dtype=np.float32)
