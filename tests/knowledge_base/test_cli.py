@@ -7,6 +7,7 @@ from typer.testing import CliRunner
 
 from passerelle import settings as settings_module
 from passerelle.cli import app
+from passerelle.settings import Settings
 
 runner = CliRunner()
 
@@ -44,8 +45,8 @@ def test_import_then_search_another_kb(tmp_path: Path) -> None:
     assert code == 1 and "not yet reviewed" in out
 
 
-def test_search_one_text_prints_one_object(tmp_path: Path) -> None:
-    code, out = run("kb", "search", "--json", "j'ai perdu ma carte vitale", env_data=tmp_path / "var")
+def test_search_one_text_prints_one_object(shipped_index_settings: Settings) -> None:
+    code, out = run("kb", "search", "--json", "j'ai perdu ma carte vitale", env_data=shipped_index_settings.data_dir)
     assert code == 0
     obj = json.loads(out)
     assert obj["language"] == "fr" and obj["answerable"] is True
