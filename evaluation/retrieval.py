@@ -85,3 +85,21 @@ def evaluate_retrieval(searcher: Searcher, queries: list[Query], out_of_scope: l
             "misses": [{"text": r["text"], "gold": r["gold"], "got": r["got"]} for r in rows if r["rank"] != 1],
         }
     return report
+
+
+def calibrate_threshold(in_scope: list[tuple[float, bool]], out_of_scope: list[float],
+                        min_rejection: float = 0.85) -> dict[str, float]:
+    """The lowest threshold that rejects at least `min_rejection` of out-of-scope messages.
+
+    Lowest, because every step up also silences correct answers; `in_scope` holds (top score,
+    whether the top topic was right) per labelled query.
+    """
+    candidates = sorted({round(score, 4) for score in out_of_scope} | {round(s, 4) for s, _ in in_scope})
+    for threshold in candidates:
+        rejected = sum(score < threshold for score in out_of_scope) / max(len(out_of_scope), 1)
+        if rejected >= min_rejection:
+            right = sum(score >= threshold and ok for score, ok in in_scope) / max(len(in_scope), 1)
+            wrong = sum(score >= threshold and not ok for score, ok in in_scope) / max(len(in_scope), 1)
+            return {"threshold": threshold, "out_of_scope_rejected": rejected,
+                    "answered_right": right, "answered_wrong": wrong}
+    return {"threshold": float("inf"), "out_of_scope_rejected": 1.0, "answered_right": 0.0, "answered_wrong": 0.0}

@@ -55,7 +55,7 @@ class Settings(BaseSettings):
     top_k: int = 3
     lexical_weight: float = 0.2
     answer_threshold: float = Field(
-        default=0.95, description="fused score under which the assistant says it is not sure (calibrated by make eval)"
+        default=0.955, description="fused score under which the assistant says it is not sure (calibrated by make eval)"
     )
     min_query_chars: int = 2
 
@@ -105,6 +105,50 @@ class Settings(BaseSettings):
     working_start_hour: int = 9
     working_end_hour: int = 18
     timezone: str = "Europe/Paris"
+
+    # consoles (mediator, content)
+    console_secret_key: str = Field(default="", description="signs the sign-in form token; empty = var/secrets")
+    console_session_hours: int = 12
+    console_cookie_secure: bool = Field(default=False, description="true behind HTTPS (production)")
+    console_login_max_failures: int = Field(default=5, description="failed sign-ins per account per window")
+    console_login_max_failures_per_ip: int = Field(default=20, description="failed sign-ins per address per window")
+    console_login_window_minutes: int = 15
+    console_poll_seconds: float = Field(default=0.5, description="how often live pages look for queue changes")
+    console_reply_max_chars: int = 1600
+    console_note_max_chars: int = 4000
+    console_password_min_chars: int = 12
+    console_snippets: int = 5
+
+    # Twilio SMS and WhatsApp (channels/twilio/, channels/outbox.py). Without an account SID the
+    # webhooks still check signatures (against a generated local token) and nothing is sent.
+    public_base_url: str = Field(
+        default="", description="origin Twilio calls, e.g. https://sante.example.org; empty = the request's own "
+        "URL (X-Forwarded-Proto/Host when trusted). Also where delivery status callbacks are sent"
+    )
+    trust_forwarded_headers: bool = Field(
+        default=True, description="rebuild the URL Twilio signed from X-Forwarded-Proto/Host (behind a proxy)"
+    )
+    twilio_account_sid: str = Field(default="", description="empty = sender disabled (replies stay queued)")
+    twilio_auth_token: str = Field(default="", description="empty = a generated local secret (webhooks only)")
+    twilio_api_base_url: str = Field(default="https://api.twilio.com", description="REST API origin (tests: a fake)")
+    twilio_sms_numbers: tuple[str, ...] = Field(default=(), description='our SMS numbers, JSON: ["+33612345678"]')
+    twilio_whatsapp_numbers: tuple[str, ...] = Field(default=(), description="our WhatsApp senders, E.164")
+    twilio_whatsapp_template_sid: str = Field(
+        default="", description="approved Content SID (HX...) sent when WhatsApp's session window is closed; "
+        "its French text is the catalogue's whatsapp_followup. Empty = such messages fail, visibly"
+    )
+    whatsapp_window_hours: float = 24.0
+    whatsapp_max_chars: int = 1600
+    sms_max_segments: int = 3
+    twilio_max_request_bytes: int = Field(default=65_536, description="larger webhook bodies get 413")
+    twilio_timeout_s: float = 10.0
+    twilio_send_threads: int = 4
+    twilio_send_max_attempts: int = 6
+    twilio_retry_base_s: float = Field(default=2.0, description="first retry delay; doubles each attempt")
+    twilio_retry_max_s: float = 300.0
+    twilio_recipient_burst: int = Field(default=6, description="messages one number may receive back to back")
+    twilio_recipient_per_minute: float = Field(default=20.0, description="sustained rate to one number")
+    gateway_threads: int = Field(default=4, description="threads processing inbound messages")
 
     @property
     def index_dir(self) -> Path:
