@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
+from channels.console.cli import users_app
 from evaluation.cli import eval_app
 from passerelle.settings import get_settings
 from passerelle.triage.cli import triage_command
@@ -25,6 +26,7 @@ kb_app = typer.Typer(help="Knowledge base: search, build, validate, import.", no
 app.add_typer(kb_app, name="kb")
 app.command("triage")(triage_command)
 app.add_typer(eval_app, name="eval")
+app.add_typer(users_app, name="users")
 
 
 def _fail(message: str, code: int = 2) -> None:

@@ -18,7 +18,6 @@ import yaml
 from passerelle.text import normalise
 
 PATTERNS_FILE = Path(__file__).with_name("urgency_patterns.yaml")
-ANY_LANGUAGE = "any"
 # Patterns run on at most this many characters: a pasted 10k-character text is read, but a
 # pathological paste cannot make triage slow.
 MAX_PATTERN_CHARS = 4000
@@ -67,7 +66,7 @@ class UrgencyPatterns:
 
     def __init__(self, path: Path = PATTERNS_FILE) -> None:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        self.categories: tuple[str, ...] = tuple(data["categories"])
+        self.priority = {category: rank for rank, category in enumerate(data["categories"])}
         self.patterns: list[Pattern] = []
         for category, kinds in data["categories"].items():
             for language, items in kinds.get("situations", {}).items():
@@ -99,8 +98,8 @@ class UrgencyPatterns:
         return frozenset(names)
 
     def _cancels(self, pattern: Pattern, vetoes: frozenset[str]) -> bool:
-        return any(v.name in vetoes and (v.scope == "all" or (v.scope == "mentions" and pattern.kind == "mention"))
-                   for v in self.vetoes)
+        scopes = {"all", "mentions"} if pattern.kind == "mention" else {"all"}
+        return any(v.name in vetoes and v.scope in scopes for v in self.vetoes)
 
     def read(self, text: str, language: str | None = None) -> PatternReading:
         """Apply every language's patterns to `text`, the message's own language first."""
@@ -108,8 +107,7 @@ class UrgencyPatterns:
         folded, idiom = self._strip_idioms(normalise(raw))
         vetoes = self._vetoes_in(folded, raw)
         matches = [p for p in self.patterns if p.regex.search(folded)]
-        priority = {c: i for i, c in enumerate(self.categories)}
-        matches.sort(key=lambda p: (priority[p.category], p.kind != "situation",
+        matches.sort(key=lambda p: (self.priority[p.category], p.kind != "situation",
                                     p.language != language))
         kept = [p for p in matches if not self._cancels(p, vetoes)]
         cancelled = [p for p in matches if p not in kept]

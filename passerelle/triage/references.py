@@ -52,16 +52,16 @@ def _rows(snapshot: IndexSnapshot, keep: Callable[[Entry], bool],
     return Rows(np.asarray(rows, dtype=np.int64), np.asarray(owners, dtype=np.int64))
 
 
-def question_parts(entry: Entry) -> list[int]:
+def _question_parts(entry: Entry) -> list[int]:
     return list(range(1, 1 + len(entry.questions)))
 
 
-def claim_parts(entry: Entry) -> list[int]:
+def _claim_parts(entry: Entry) -> list[int]:
     first = 1 + len(entry.questions)
     return list(range(first, first + len(entry.claims)))
 
 
-def title_and_question_parts(entry: Entry) -> list[int]:
+def _title_and_question_parts(entry: Entry) -> list[int]:
     return list(range(0, 1 + len(entry.questions)))
 
 
@@ -86,13 +86,13 @@ class KnowledgeView:
         similarity threshold.
         """
         urgent_rows = _rows(snapshot, lambda e: e.kind is Kind.urgent, lambda e: [
-            p for p, q in zip(question_parts(e), e.questions, strict=True) if keep_question(q)])
+            p for p, q in zip(_question_parts(e), e.questions, strict=True) if keep_question(q)])
         return cls(
             snapshot=snapshot,
             urgent_questions=urgent_rows,
-            not_urgent=_rows(snapshot, lambda e: e.kind is not Kind.urgent, title_and_question_parts),
-            claims=_rows(snapshot, lambda e: e.kind is Kind.myth, claim_parts),
-            not_myth=_rows(snapshot, lambda e: e.kind is not Kind.myth, title_and_question_parts),
+            not_urgent=_rows(snapshot, lambda e: e.kind is not Kind.urgent, _title_and_question_parts),
+            claims=_rows(snapshot, lambda e: e.kind is Kind.myth, _claim_parts),
+            not_myth=_rows(snapshot, lambda e: e.kind is not Kind.myth, _title_and_question_parts),
             lexical=LexicalIndex(snapshot.entries),
             is_myth=np.asarray([e.kind is Kind.myth for e in snapshot.entries], dtype=bool),
         )

@@ -1,0 +1,85 @@
+"""Misinformation: claim cues (fast), the score and its two thresholds, and claim matching."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from passerelle.triage import Triage
+from passerelle.triage.cues import load_cues
+from passerelle.triage.myth import ClaimEvidence, myth_verdict
+
+CUES = load_cues()
+
+
+@pytest.mark.parametrize("text", [
+    "on m'a dit que le citron soigne tout",
+    "ils cachent la vérité sur ce vaccin",
+    "un remède miracle contre le diabète",
+    "regardez ça https://exemple.com/video",
+    "they say the flu shot gives you flu",
+])
+def test_rumour_cues(text: str) -> None:
+    assert CUES.read(text).rumour
+
+
+def test_sincere_question_and_assertion_cues() -> None:
+    assert CUES.read("le vaccin hpv c'est aussi pour les garçons ?").sincere
+    assert CUES.read("comment avoir mon certificat de vaccination").sincere
+    assert CUES.read("le vaccin ror donne l'autisme").assertions == 1
+    assert not CUES.read("bonjour").rumour
+
+
+EVIDENCE = ClaimEvidence(topic="mythe-x", similarity=0.95, lead=0.05, lexical_lead=0.3,
+                         assertions=1, rumour=True, sincere=False)
+
+
+def test_levels_follow_the_two_thresholds() -> None:
+    score = EVIDENCE.score()
+    assert myth_verdict(EVIDENCE, high=score - 0.01, low=0.0).level == "correct"
+    assert myth_verdict(EVIDENCE, high=score + 0.01, low=score - 0.01).level == "possible"
+    below = myth_verdict(EVIDENCE, high=1.0, low=score + 0.01)
+    assert (below.level, below.flagged, below.topic) == ("none", False, None)
+    assert myth_verdict(None, high=0.5, low=0.3).level == "none"
+
+
+def test_a_sincere_question_scores_lower_than_a_claim() -> None:
+    sincere = dataclasses.replace(EVIDENCE, sincere=True, assertions=0, rumour=False)
+    assert sincere.score() < EVIDENCE.score()
+    closer = dataclasses.replace(EVIDENCE, similarity=0.97, lead=0.07)
+    assert closer.score() > EVIDENCE.score()
+
+
+@pytest.mark.parametrize(("text", "topic"), [
+    ("le vaccin ROR donne l'autisme, tout le monde le sait", "mythe-vaccin-autisme"),
+    ("on m'a dit que le vaccin arn modifie notre adn", "mythe-vaccin-arn-adn"),
+    ("the flu shot gives you the flu", "mythe-vaccin-grippe-donne-grippe"),
+    ("je prends la pilule donc pas besoin de capote contre les IST", "mythe-pilule-protege-ist"),
+])
+def test_claims_are_flagged_with_their_myth(triage: Triage, text: str, topic: str) -> None:
+    myth = triage.assess(text).myth
+    assert (myth.flagged, myth.level, myth.topic) == (True, "correct", topic)
+
+
+@pytest.mark.parametrize("text", [
+    "le vaccin HPV c'est aussi pour les garçons ?",
+    "le ror c'est combien de doses",
+    "comment avoir mon certificat de vaccination covid",
+    "je voudrais prendre rdv chez un dentiste",
+])
+def test_sincere_questions_and_ordinary_messages_are_not_flagged(triage: Triage, text: str) -> None:
+    assert not triage.assess(text).myth.flagged
+
+
+def test_flagged_means_level_correct(triage: Triage) -> None:
+    for text in ("le sida s'attrape par les moustiques", "bonjour", "le vaccin grippe c'est gratuit ?"):
+        myth = triage.assess(text).myth
+        assert myth.flagged == (myth.level == "correct")
+        assert 0.0 <= myth.score <= 1.0
+
+
+def test_new_rumour_needs_a_cue_and_no_myth(triage: Triage) -> None:
+    verdict = triage.assess("on m'a dit que les ondes du compteur linky donnent des migraines")
+    assert verdict.rumour_cue
+    assert verdict.new_rumour == (verdict.myth.level == "none")

@@ -1,0 +1,102 @@
+"""`passerelle triage` and `passerelle eval triage`: the output contract and the report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+import evaluation.triage_eval as triage_eval
+import knowledge_base.build
+import passerelle.settings
+from evaluation.triage_eval import evaluate_triage
+from knowledge_base.build import BuildReport
+from passerelle.cli import app
+from passerelle.settings import Settings
+from passerelle.triage import Triage
+
+RUNNER = CliRunner()
+KEYS = {"text", "language", "urgent", "urgency_category", "myth"}
+
+
+@pytest.fixture()
+def shipped(monkeypatch: pytest.MonkeyPatch, triage_settings: Settings) -> None:
+    """The commands use the session's index instead of rebuilding the shipped one."""
+    monkeypatch.setattr(passerelle.settings, "get_settings", lambda: triage_settings)
+    monkeypatch.setattr(knowledge_base.build, "ensure_index",
+                        lambda *args, **kwargs: BuildReport(triage_settings.index_dir, False, 1, []))
+
+
+def _lines(output: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in output.splitlines() if line.strip()]
+
+
+def test_one_text(shipped: None) -> None:
+    result = RUNNER.invoke(app, ["triage", "--json", "ma mere a la bouche de travers d'un coup"])
+    assert result.exit_code == 0, result.output
+    [obj] = _lines(result.stdout)
+    assert set(obj) == KEYS
+    assert set(obj["myth"]) == {"flagged", "topic", "score"}
+    assert (obj["urgent"], obj["urgency_category"], obj["language"]) == (True, "stroke", "fr")
+
+
+def test_batch_keeps_order_and_shape(shipped: None, tmp_path: Path) -> None:
+    texts = ["le vaccin ror donne l'autisme", "bonjour", "", "i want to kill myself"]
+    batch = tmp_path / "in.jsonl"
+    batch.write_text("".join(json.dumps({"text": t}) + "\n" for t in texts), encoding="utf-8")
+    result = RUNNER.invoke(app, ["triage", "--json", "--batch", str(batch)])
+    assert result.exit_code == 0, result.output
+    objects = _lines(result.stdout)
+    assert [o["text"] for o in objects] == texts
+    assert all(set(o) == KEYS for o in objects)
+    assert objects[0]["myth"] == {"flagged": True, "topic": "mythe-vaccin-autisme",
+                                  "score": objects[0]["myth"]["score"]}
+    assert (objects[3]["urgent"], objects[3]["urgency_category"]) == (True, "suicide")
+
+
+def test_text_or_batch_is_required(shipped: None) -> None:
+    assert RUNNER.invoke(app, ["triage", "--json"]).exit_code == 2
+
+
+def _write(path: Path, rows: list[dict[str, object]]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+URGENCY_ROWS: list[dict[str, object]] = [
+    {"text": "je veux mourir ce soir", "lang": "fr", "urgent": True, "category": "suicide", "group": "urgent"},
+    {"text": "mdr je suis mort de rire", "lang": "fr", "urgent": False, "category": None, "group": "harmless"},
+    {"text": "bonjour", "lang": "fr", "urgent": False, "category": None, "group": "ordinary"},
+]
+MYTH_ROWS: list[dict[str, object]] = [
+    {"text": "le vaccin ror donne l'autisme", "lang": "fr", "myth": "mythe-vaccin-autisme", "group": "claim"},
+    {"text": "le ror c'est combien de doses", "lang": "fr", "myth": None, "group": "sincere"},
+]
+
+
+def test_evaluate_triage_report(triage: Triage, tmp_path: Path) -> None:
+    report = evaluate_triage(triage, _write(tmp_path / "u.jsonl", URGENCY_ROWS),
+                             _write(tmp_path / "m.jsonl", MYTH_ROWS))
+    urgency, myth = report["urgency"], report["myth"]
+    assert (urgency["recall"], urgency["false_alarm_rate"]) == (1.0, 0.0)
+    assert urgency["categories"]["suicide"]["n"] == 1
+    assert urgency["groups"]["harmless"]["false_alarms"] == 0
+    assert urgency["confusion"]["suicide"] == {"suicide": 1}
+    assert (myth["precision"], myth["recall"]) == (1.0, 1.0)
+    assert report["latency"]["messages"] == 5
+
+
+def test_eval_triage_command(shipped: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    _write(tmp_path / "urgency_test.jsonl", URGENCY_ROWS)
+    _write(tmp_path / "myth_test.jsonl", MYTH_ROWS)
+    _write(tmp_path / "dev_queries.jsonl", [{"text": "je veux mourir", "gold": "suicide-prevention"}])
+    monkeypatch.setattr(triage_eval, "DATA_DIR", tmp_path)
+    out = tmp_path / "report.json"
+    result = RUNNER.invoke(app, ["eval", "triage", "--split", "test", "--json-out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "urgency" in result.stdout
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report["dev"]["urgency"]["recall"] == 1.0

@@ -1,0 +1,138 @@
+"""Urgency: the curated patterns (fast, no model) and the full triage over the shipped index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from knowledge_base.schema import URGENCY_CATEGORIES, Entry, Kind
+from knowledge_base.search import Searcher
+from passerelle.settings import Settings
+from passerelle.triage import Triage, TriageVerdict
+from passerelle.triage.patterns import load_patterns
+from passerelle.triage.urgency import Similar, urgency_verdict
+
+PATTERNS = load_patterns()
+
+
+def category(text: str, language: str | None = None) -> str | None:
+    match = PATTERNS.read(text, language).match
+    return match.category if match else None
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("ça servirait à rien que je sois là demain", "suicide"),
+    ("jvais en finir ce soir jen peux plus", "suicide"),
+    ("i want to kill myself", "suicide"),
+    ("mon pere se tient la poitrine, il est tout gris", "cardiac"),
+    ("ma mere a la bouche de travers et parle bizarre", "stroke"),
+    ("my dad's face is drooping and his speech is slurred", "stroke"),
+    ("jarrive plus a respirer, mes levres sont bleues", "breathing"),
+    ("mon fils de 3 ans a bu de la javel", "poisoning"),
+    ("mon mari m'a encore frappée, j'ai peur ce soir", "violence"),
+    ("jai 13 ans mon pere me frappe avec la ceinture", "child_danger"),
+    ("piqûre de guêpe, sa gorge gonfle", "allergy"),
+    ("enceinte de 7 mois et je perds du sang", "pregnancy"),
+    ("je me suis coupé, ça pisse le sang, ça s'arrête pas", "bleeding"),
+    ("estoy embarazada de 6 meses y sangro mucho", "pregnancy"),
+    ("meu filho esta com falta de ar e os labios roxos", "breathing"),
+    ("أبي فجأة فمه مايل وما يقدر يحرك يده اليمنى", "stroke"),
+    ("jouji kaydrebni w kay9oul ghadi y9telni", "violence"),
+])
+def test_patterns_catch_how_people_write_it(text: str, expected: str) -> None:
+    assert category(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "mdr jsuis mort de rire ta photo",
+    "je suis morte de fatigue apres le boulot",
+    "ma grand-mère est morte l'an dernier, comment fermer son compte ameli",
+    "38 de fièvre, il joue normalement",
+    "c'est quoi les signes d'un avc",
+    "mon pere a fait un AVC il y a 3 ans, il a droit a l ALD ?",
+    "this traffic is killing me",
+    "j'ai vu un reportage sur le suicide des jeunes",
+    "petite coupure au doigt, j'ai mis un pansement",
+    "le 3114 c'est quoi exactement",
+])
+def test_harmless_uses_of_alarming_words_do_not_match(text: str) -> None:
+    assert category(text) is None
+
+
+def test_an_idiom_does_not_hide_a_real_emergency_in_the_same_message() -> None:
+    assert category("mort de fatigue et là j'ai une douleur qui serre la poitrine depuis 20 min") == "cardiac"
+
+
+def test_a_present_marker_overrides_an_old_event() -> None:
+    text = "j'ai fait un infarctus il y a 3 ans et là j'ai mal à la poitrine depuis 20 minutes"
+    assert category(text) == "cardiac"
+
+
+def test_french_and_english_patterns_apply_whatever_the_language() -> None:
+    assert category("i want to kill myself", language="de") == "suicide"
+    assert category("je veux mourir", language="xx") == "suicide"
+
+
+def test_reason_names_the_pattern() -> None:
+    match = PATTERNS.read("je veux mourir", "fr").match
+    assert match is not None
+    assert match.reason.startswith("pattern:suicide.fr.")
+
+
+def test_every_category_has_french_and_english_situations() -> None:
+    languages = {(p.category, p.language) for p in PATTERNS.patterns if p.kind == "situation"}
+    for urgency_category in URGENCY_CATEGORIES:
+        assert {(urgency_category, "fr"), (urgency_category, "en")} <= languages
+
+
+def _urgent_entry() -> Entry:
+    return Entry(id="avc-fr", topic="avc", kind=Kind.urgent, language="fr", title="AVC",
+                 answer_sms="Appelez le 15.", answer_long="Appelez le 15.", urgency_categories=["stroke"])
+
+
+def test_similarity_decides_when_no_pattern_matches() -> None:
+    reading = PATTERNS.read("quelque chose d'inhabituel")
+    verdict = urgency_verdict(reading, Similar(0.95, _urgent_entry()), threshold=0.925)
+    assert (verdict.urgent, verdict.category, verdict.reason) == (True, "stroke", "similar:avc-fr")
+    assert not urgency_verdict(reading, Similar(0.9, _urgent_entry()), threshold=0.925).urgent
+
+
+def test_a_calming_context_also_cancels_similarity() -> None:
+    reading = PATTERNS.read("dans ma série le personnage a un problème")
+    assert not urgency_verdict(reading, Similar(0.99, _urgent_entry()), threshold=0.925).urgent
+
+
+@pytest.mark.parametrize("text", ["", "   ", "😂😂😂", "\x00\x01\xff\ufffd", "a" * 10_000,
+                                  "je veux mourir " * 700, "?!?!", "http://x.y"])
+def test_any_text_gets_a_verdict(triage: Triage, text: str) -> None:
+    verdict = triage.assess(text)
+    assert isinstance(verdict, TriageVerdict)
+    assert verdict.urgency.urgent is (verdict.urgency.category is not None)
+
+
+def test_triage_end_to_end(triage: Triage) -> None:
+    urgent = triage.assess("ma mere a la bouche tordue et elle parle bizarre d'un coup")
+    assert (urgent.language, urgent.urgency.urgent, urgent.urgency.category) == ("fr", True, "stroke")
+    calm = triage.assess("je voudrais changer de médecin traitant")
+    assert not calm.urgency.urgent
+
+
+def test_urgent_entry_by_category_and_language(triage: Triage) -> None:
+    stroke = triage.urgent_entry("stroke", "en")
+    assert stroke is not None and stroke.kind is Kind.urgent and stroke.language == "en"
+    assert "stroke" in stroke.urgency_categories
+    general = triage.urgent_entry(None, "fr")
+    assert general is not None and general.topic == "numeros-urgence"
+    unknown_language = triage.urgent_entry("suicide", "de")
+    assert unknown_language is not None and unknown_language.language == "fr"
+    assert triage.urgent_entry("no-such-category", "fr").topic == "numeros-urgence"  # type: ignore[union-attr]
+
+
+def test_without_an_index_the_patterns_still_answer(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path)
+    triage = Triage(settings, Searcher(settings, index_root=tmp_path / "no-index"))
+    verdict = triage.assess("je veux mourir ce soir")
+    assert verdict.urgency.category == "suicide"
+    assert verdict.myth.level == "none"
+    assert triage.urgent_entry("suicide", "fr") is None
