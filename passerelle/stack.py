@@ -27,6 +27,7 @@ from passerelle.settings import ROOT, Settings
 RASA_BIN = ROOT / ".venv-rasa" / "bin" / "rasa"
 APP_PYTHON = ROOT / ".venv" / "bin" / "python"
 MODEL_NAME = "passerelle"
+LOG_CONFIG = ROOT / "passerelle" / "logging.json"  # every process logs through the redaction filter
 READY_TIMEOUT_S = 300.0
 
 
@@ -83,6 +84,8 @@ def rasa_env(settings: Settings) -> dict[str, str]:
         "TF_CPP_MIN_LOG_LEVEL": "3",
         "PYTHONWARNINGS": "ignore::DeprecationWarning",
         "HF_HUB_OFFLINE": "1",
+        # the redaction filter (stdlib only) is loaded from the repository by Rasa's logging config
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH", "")])),
     })
     return env
 
@@ -134,14 +137,17 @@ class Stack:
                        PASSERELLE_RASA_URL=settings.rasa_url, PASSERELLE_ACTION_PORT=str(settings.action_port),
                        PASSERELLE_WEB_PORT=str(settings.web_port))
         self._spawn("actions", [str(APP_PYTHON), "-m", "rasa_sdk", "--actions", "actions",
-                                "--port", str(settings.action_port)], app_env)
+                                "--port", str(settings.action_port), "--logging-config_file", str(LOG_CONFIG)],
+                    app_env)
         rasa_port = settings.rasa_url.rsplit(":", 1)[-1].strip("/")
         self._spawn("rasa", [str(RASA_BIN), "run", "--enable-api", "--auth-token", token,
                              "-i", settings.host, "-p", rasa_port, "--model", str(Paths(settings).model),
-                             "--endpoints", "bot/endpoints.yml", "--credentials", "bot/credentials.yml"],
+                             "--endpoints", "bot/endpoints.yml", "--credentials", "bot/credentials.yml",
+                             "--logging-config-file", str(LOG_CONFIG)],
                     rasa_env(settings))
         self._spawn("web", [str(APP_PYTHON), "-m", "uvicorn", "--factory", "channels.app:create_app",
-                            "--host", settings.host, "--port", str(settings.web_port)], app_env)
+                            "--host", settings.host, "--port", str(settings.web_port),
+                            "--log-config", str(LOG_CONFIG)], app_env)
 
     def wait_ready(self, timeout_s: float = READY_TIMEOUT_S) -> dict[str, object]:
         """Poll `/healthz` until it answers 200; raise with the last status if it never does."""
