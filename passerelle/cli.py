@@ -185,6 +185,57 @@ def train_command() -> None:
     train_if_needed(settings, log=typer.echo)
 
 
+privacy_app = typer.Typer(help="A person's data: export, erase; retention purge.", no_args_is_help=True)
+app.add_typer(privacy_app, name="privacy")
+
+
+def _privacy_service() -> Any:
+    from channels.db import Database
+    from channels.privacy import PrivacyService, TrackerStore
+
+    settings = get_settings()
+    db = Database(settings.effective_database_url)
+    db.create_all()
+    return PrivacyService(settings, db, TrackerStore(settings.effective_tracker_url))
+
+
+@privacy_app.command("export")
+def privacy_export(
+    phone: Annotated[str, typer.Argument(help="The person's number, e.g. +33612345678.")],
+    out: Annotated[Path | None, typer.Option("--out", help="Write the JSON here instead of stdout.")] = None,
+) -> None:
+    """Everything stored about a person (GDPR access request), as JSON."""
+    document = json.dumps(_privacy_service().export(phone), ensure_ascii=False, indent=2)
+    if out is None:
+        sys.stdout.write(document + "\n")
+    else:
+        out.write_text(document, encoding="utf-8")
+        typer.echo(f"written to {out}", err=True)
+
+
+@privacy_app.command("erase")
+def privacy_erase(
+    phone: Annotated[str, typer.Argument(help="The person's number, e.g. +33612345678.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete a person's conversations, messages, notes and assistant history (GDPR erasure)."""
+    if not yes:
+        typer.confirm("Erase everything stored about this number? This cannot be undone", abort=True)
+    report = _privacy_service().erase(phone)
+    typer.echo(f"erased {report.conversations} conversations, {report.messages} messages, "
+               f"{report.tracker_events} assistant events")
+
+
+@privacy_app.command("purge")
+def privacy_purge(
+    days: Annotated[int | None, typer.Option("--days", min=1, help="Default: the retention setting.")] = None,
+) -> None:
+    """Retention: delete conversations idle for longer than the retention period (run daily)."""
+    period = days or get_settings().retention_days
+    report = _privacy_service().purge_older_than(period)
+    typer.echo(f"purged {report.conversations} conversations idle for more than {period} days")
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

@@ -95,6 +95,8 @@ class Settings(BaseSettings):
     # storage and privacy
     database_url: str = ""
     pseudonym_key: str = Field(default="", description="HMAC key for phone numbers; empty = var/secrets")
+    rasa_tracker_url: str = Field(default="", description="Rasa's SQL tracker store; empty = var/rasa/tracker.db")
+    retention_days: int = Field(default=365, description="conversations idle longer than this are deleted")
     max_inbound_chars: int = 20_000
     max_processed_chars: int = 1_000
 
@@ -154,6 +156,11 @@ class Settings(BaseSettings):
     def index_dir(self) -> Path:
         """Where the built FAISS index of the shipped content lives."""
         return self.data_dir / "index"
+
+    @property
+    def effective_tracker_url(self) -> str:
+        """Rasa's tracker store, as the privacy tools reach it."""
+        return self.rasa_tracker_url or f"sqlite:///{self.data_dir / 'rasa' / 'tracker.db'}"
 
     @property
     def effective_database_url(self) -> str:
