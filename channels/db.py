@@ -42,6 +42,7 @@ class Database:
     def create_all(self) -> None:
         """Create missing tables (migrations are alembic's job; this is the embedded default)."""
         from channels import models  # noqa: F401  (registers the tables)
+        from channels.console import models as console_models  # noqa: F401  (consoles' tables)
 
         Base.metadata.create_all(self.engine)
 
