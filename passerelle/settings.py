@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     content_dir: Path = ROOT / "knowledge_base" / "content"
     topics_file: Path = ROOT / "knowledge_base" / "topics.yaml"
     data_dir: Path = ROOT / "var"
+    index_root: Path | None = Field(default=None, description="index snapshots; empty = <data_dir>/index")
 
     # knowledge-base search
     embedder: Literal["e5", "sentence-transformers"] = "e5"
@@ -142,6 +143,10 @@ class Settings(BaseSettings):
     whatsapp_window_hours: float = 24.0
     whatsapp_max_chars: int = 1600
     sms_max_segments: int = 3
+    sms_transliterate_accents: bool = Field(
+        default=True, description="write ê, ç, ô... as e, c, o when that keeps an SMS in GSM-7 (160 characters a "
+        "segment instead of 70): cheaper, and answers fit in one page"
+    )
     twilio_max_request_bytes: int = Field(default=65_536, description="larger webhook bodies get 413")
     twilio_timeout_s: float = 10.0
     twilio_send_threads: int = 4
@@ -155,7 +160,7 @@ class Settings(BaseSettings):
     @property
     def index_dir(self) -> Path:
         """Where the built FAISS index of the shipped content lives."""
-        return self.data_dir / "index"
+        return self.index_root or self.data_dir / "index"
 
     @property
     def effective_tracker_url(self) -> str:

@@ -133,7 +133,8 @@ class Stack:
         settings = self.settings
         token = rasa_token(settings)
         app_env = dict(os.environ, HF_HUB_OFFLINE="1", SANIC_HOST=settings.host,
-                       PASSERELLE_DATA_DIR=str(settings.data_dir), PASSERELLE_RASA_TOKEN=token,
+                       PASSERELLE_DATA_DIR=str(settings.data_dir), PASSERELLE_INDEX_ROOT=str(settings.index_dir),
+                       PASSERELLE_RASA_TOKEN=token,
                        PASSERELLE_RASA_URL=settings.rasa_url, PASSERELLE_ACTION_PORT=str(settings.action_port),
                        PASSERELLE_WEB_PORT=str(settings.web_port))
         self._spawn("actions", [str(APP_PYTHON), "-m", "rasa_sdk", "--actions", "actions",

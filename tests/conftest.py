@@ -16,8 +16,9 @@ from passerelle.settings import ROOT, Settings  # noqa: E402
 
 @pytest.fixture(scope="session")
 def shipped_index_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """Settings whose index of the shipped content is built once per test session."""
-    settings = Settings(data_dir=tmp_path_factory.mktemp("var"), content_dir=ROOT / "knowledge_base" / "content")
+    """Settings whose index of the shipped content is built once (and reused while the content is unchanged)."""
+    settings = Settings(data_dir=tmp_path_factory.mktemp("var"), content_dir=ROOT / "knowledge_base" / "content",
+                        index_root=ROOT / "var" / "index")
     ensure_index(settings.content_dir, settings, progress=False)
     return settings
 

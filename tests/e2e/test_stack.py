@@ -24,7 +24,8 @@ def stack() -> Iterator[Settings]:
     data_dir = ROOT / "var" / "test-e2e"
     (data_dir / "passerelle.db").unlink(missing_ok=True)
     (data_dir / "rasa" / "tracker.db").unlink(missing_ok=True)
-    settings = Settings(data_dir=data_dir, web_port=8100, rasa_url="http://127.0.0.1:5105", action_port=5155)
+    settings = Settings(data_dir=data_dir, index_root=ROOT / "var" / "index", web_port=8100,
+                        rasa_url="http://127.0.0.1:5105", action_port=5155)
     from knowledge_base.build import ensure_index
 
     ensure_index(settings.content_dir, settings, progress=False)
