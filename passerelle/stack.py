@@ -8,6 +8,7 @@ their inputs did not change, so a second `make run` is ready in seconds.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import signal
 import subprocess
@@ -74,6 +75,18 @@ def inputs_digest(files: list[Path]) -> str:
     return digest.hexdigest()
 
 
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The explicitly set fields of `settings` as PASSERELLE_* variables, for child processes."""
+    env = {}
+    for name in settings.model_fields_set:
+        value = getattr(settings, name)
+        if value is None:
+            continue
+        text = json.dumps(value) if isinstance(value, (dict, list, tuple)) else str(value)
+        env[f"PASSERELLE_{name.upper()}"] = text
+    return env
+
+
 def rasa_env(settings: Settings) -> dict[str, str]:
     """Environment for the Rasa processes (endpoints.yml reads these)."""
     env = dict(os.environ)
@@ -116,15 +129,21 @@ def train_if_needed(settings: Settings, log: Callable[[str], None] = print) -> b
 
 @dataclass
 class Stack:
-    """The three running processes; `stop()` ends them all."""
+    """The three running processes; `stop()` ends them all.
+
+    `endpoints` and `extra_env` select another Rasa set-up (bot/endpoints.scale.yml with its
+    PostgreSQL and Redis variables) for scaled-out instances.
+    """
 
     settings: Settings
+    endpoints: str = "bot/endpoints.yml"
+    extra_env: dict[str, str] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def _spawn(self, name: str, command: list[str], env: dict[str, str]) -> None:
         logs = Paths(self.settings).logs
         logs.mkdir(parents=True, exist_ok=True)
-        out = (logs / f"{name}.log").open("ab")
+        out = (logs / f"{name}-{self.settings.web_port}.log").open("ab")
         self.processes[name] = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out,
                                                 stderr=subprocess.STDOUT, start_new_session=True)
 
@@ -132,20 +151,20 @@ class Stack:
         """Start the action server, Rasa and the web app on 127.0.0.1."""
         settings = self.settings
         token = rasa_token(settings)
-        app_env = dict(os.environ, HF_HUB_OFFLINE="1", SANIC_HOST=settings.host,
-                       PASSERELLE_DATA_DIR=str(settings.data_dir), PASSERELLE_INDEX_ROOT=str(settings.index_dir),
-                       PASSERELLE_RASA_TOKEN=token,
-                       PASSERELLE_RASA_URL=settings.rasa_url, PASSERELLE_ACTION_PORT=str(settings.action_port),
-                       PASSERELLE_WEB_PORT=str(settings.web_port))
+        app_env = {**os.environ, **settings_env(settings), **self.extra_env, "HF_HUB_OFFLINE": "1",
+                   "SANIC_HOST": settings.host, "PASSERELLE_DATA_DIR": str(settings.data_dir),
+                   "PASSERELLE_INDEX_ROOT": str(settings.index_dir), "PASSERELLE_RASA_TOKEN": token,
+                   "PASSERELLE_RASA_URL": settings.rasa_url, "PASSERELLE_ACTION_PORT": str(settings.action_port),
+                   "PASSERELLE_WEB_PORT": str(settings.web_port)}
         self._spawn("actions", [str(APP_PYTHON), "-m", "rasa_sdk", "--actions", "actions",
                                 "--port", str(settings.action_port), "--logging-config_file", str(LOG_CONFIG)],
                     app_env)
         rasa_port = settings.rasa_url.rsplit(":", 1)[-1].strip("/")
         self._spawn("rasa", [str(RASA_BIN), "run", "--enable-api", "--auth-token", token,
                              "-i", settings.host, "-p", rasa_port, "--model", str(Paths(settings).model),
-                             "--endpoints", "bot/endpoints.yml", "--credentials", "bot/credentials.yml",
+                             "--endpoints", self.endpoints, "--credentials", "bot/credentials.yml",
                              "--logging-config-file", str(LOG_CONFIG)],
-                    rasa_env(settings))
+                    {**rasa_env(settings), **self.extra_env})
         self._spawn("web", [str(APP_PYTHON), "-m", "uvicorn", "--factory", "channels.app:create_app",
                             "--host", settings.host, "--port", str(settings.web_port),
                             "--log-config", str(LOG_CONFIG)], app_env)
@@ -158,8 +177,8 @@ class Stack:
         while time.monotonic() < deadline:
             for name, process in self.processes.items():
                 if process.poll() is not None:
-                    raise RuntimeError(f"{name} exited with code {process.returncode}; "
-                                       f"see {Paths(self.settings).logs / (name + '.log')}")
+                    raise RuntimeError(f"{name} exited with code {process.returncode}; see "
+                                       f"{Paths(self.settings).logs / f'{name}-{self.settings.web_port}.log'}")
             try:
                 response = httpx.get(url, timeout=5)
                 last = response.json()
