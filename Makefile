@@ -12,7 +12,7 @@ export RASA_TELEMETRY_ENABLED := false
 export HF_HUB_OFFLINE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install run test test-fast eval eval-quick lint clean
+.PHONY: help install system-deps run test test-fast eval eval-quick lint clean
 
 help:
 	@echo "make run       install what is missing, build the index, train Rasa if needed, start everything"
@@ -36,10 +36,14 @@ help:
 
 install: .venv/.installed .venv-rasa/.installed
 
+# Debian packages the slow tests use (Chromium, PostgreSQL, Redis); installs only what is missing.
+system-deps:
+	bash scripts/system-deps.sh
+
 run: install
 	$(APP)/passerelle run
 
-test: install
+test: install system-deps
 	$(APP)/ruff check .
 	$(APP)/python -m pytest -q --timeout=1800 tests
 
