@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -20,17 +19,22 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ConfigDict, Field
 
+from channels.console.routers import install as install_console
 from channels.db import Database
 from channels.gateway import Gateway, Inbound
 from channels.health import check_components
+from channels.outbox import Outbox
 from channels.rasa_client import RasaClient
+from channels.twilio.rest import TwilioRest
+from channels.twilio.webhooks import twilio_router
+from channels.worker import Workers
 from knowledge_base.search import Searcher
+from passerelle import log_redaction
 from passerelle.secrets import rasa_token
 from passerelle.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 WEB = Path(__file__).parent / "web"
-RETRY_EVERY_S = 5.0
 
 
 class SimulateRequest(BaseModel):
@@ -56,20 +60,9 @@ def _load_triage(settings: Settings, searcher: Searcher | None) -> Any:
     return Triage(settings, searcher)
 
 
-def _background_loop(gateway: Gateway, searcher: Searcher | None, stop: threading.Event) -> None:
-    """Swap in a newly published index and retry messages left unprocessed (crash, Rasa down)."""
-    while not stop.wait(RETRY_EVERY_S):
-        try:
-            if searcher is not None:
-                searcher.reload_if_changed()
-            for message_id in gateway.pending_messages():
-                gateway.process(message_id)
-        except Exception:  # noqa: BLE001 - the loop must survive; the cause is logged
-            log.exception("background retry failed")
-
-
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the web app with its gateway, searcher and triage."""
+    log_redaction.install()
     settings = settings or get_settings()
     db = Database(settings.effective_database_url)
     db.create_all()
@@ -80,17 +73,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         searcher = None
     rasa = RasaClient(settings.rasa_url, rasa_token(settings), settings.rasa_timeout_s)
     gateway = Gateway(settings, db, rasa, searcher, _load_triage(settings, searcher))
-    stop = threading.Event()
+    twilio = TwilioRest(settings) if settings.twilio_account_sid and settings.twilio_auth_token else None
+    outbox = Outbox(settings, db, twilio)
+    # Workers process stored messages (and retry unfinished ones); the outbox sends the replies.
+    workers = Workers(gateway, settings.gateway_threads, searcher, on_processed=outbox.wake)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        worker = threading.Thread(target=_background_loop, args=(gateway, searcher, stop), daemon=True)
-        worker.start()
+        workers.start()
+        outbox.start()
         yield
-        stop.set()
+        workers.stop()
+        outbox.stop()
 
     app = FastAPI(title="Passerelle Santé", lifespan=lifespan)
     app.state.settings, app.state.db, app.state.gateway, app.state.searcher = settings, db, gateway, searcher
+    install_console(app)
+    app.state.workers, app.state.outbox = workers, outbox
+    app.include_router(twilio_router(settings, gateway, workers, outbox))
     templates = Jinja2Templates(directory=str(WEB / "templates"))
     app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")
 

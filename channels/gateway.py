@@ -41,6 +41,7 @@ STOP_WORDS = {"stop", "arret", "arreter", "stopall", "unsubscribe", "cancel", "e
 START_WORDS = {"start", "unstop", "reprendre", "demarrer"}
 HELP_WORDS = {"aide", "help", "info", "ayuda", "ajuda"}
 HUMAN_WORDS = {"humain", "human", "humano", "mediateur", "mediator"}
+MORE_WORDS = {"suite", "more", "mas"}  # the next page of a long text (channels/sms.py)
 _ONE_WORD = re.compile(r"^\W*(\w+)\W*$")
 
 
@@ -152,17 +153,24 @@ class Gateway:
     def process(self, message_id: str) -> list[str]:
         """Run one stored inbound message through the pipeline; returns the reply texts."""
         with self.db.session() as session:
-            message = session.get(Message, message_id)
+            # PostgreSQL: a row another process is processing is skipped (SQLite has one writer).
+            message = session.get(Message, message_id, with_for_update={"skip_locked": True})
+            if message is None and session.get(Message, message_id) is not None:
+                return []
             if message is None or message.direction != "in":
                 raise KeyError(message_id)
             if message.status == MessageStatus.done.value:
                 return [m.body for m in self._replies_to(session, message)]
-            message.status = MessageStatus.processing.value
-            message.attempts += 1
-            conversation = message.conversation
-            replies, meta = self._route(session, conversation, message)
+            # Nothing is written until the replies are known: with SQLite a write holds the one
+            # writer lock until commit, and triage and Rasa would hold it for everyone else.
+            with session.no_autoflush:
+                message.status = MessageStatus.processing.value
+                message.attempts += 1
+                conversation = message.conversation
+                replies, meta = self._route(session, conversation, message)
+            author = meta.pop("author", "bot")
             for reply in replies:
-                self._add_outbound(session, conversation, reply, meta=meta | {"in_reply_to": message.id})
+                self._add_outbound(session, conversation, reply, author=author, meta=meta | {"in_reply_to": message.id})
             if message.status == MessageStatus.processing.value:
                 message.status = MessageStatus.done.value
                 message.processed_at = utcnow()
@@ -180,15 +188,20 @@ class Gateway:
                                    default=self.settings.default_language).language
         keyword = self._keyword(body)
         if keyword == "stop":
-            conversation.opted_out = True
-            return [text("opt_out_confirm", conversation.language or language)], {}
+            conversation.opted_out = True  # the confirmation is the last message the sender lets through
+            return [text("opt_out_confirm", conversation.language or language)], {"opt_out_confirm": True}
         if keyword == "start":
             conversation.opted_out = False
             return [text("opt_in_confirm", conversation.language or language)], {}
         if conversation.opted_out:
             return [], {}
+        if keyword == "more":
+            message.meta = {**(message.meta or {}), "keyword": "more"}
+            return self._next_page(session, conversation, message, conversation.language or language)
         if keyword == "help":
             return [text("help", conversation.language or language)], {}
+        if (message.meta or {}).get("location") and not has_letters(body):
+            return [text("location_ignored", conversation.language or language)], {}
         if (message.meta or {}).get("media") and not has_letters(body):
             return [text("not_text", language)], {}
         if not body.strip():
@@ -228,6 +241,25 @@ class Gateway:
             Message.conversation_id == conversation.id, Message.id != message.id,
             Message.status == MessageStatus.deferred.value).limit(1)) is not None
 
+    def _next_page(self, session: Session, conversation: Conversation, message: Message,
+                   language: str) -> tuple[list[str], dict[str, Any]]:
+        """SUITE / MORE: the next page of the latest long text, kept by the sender in meta["more"].
+
+        Only texts sent since the person's last real message count: SUITE never brings back an
+        old answer after a new question.
+        """
+        earlier = session.scalars(select(Message).where(Message.conversation_id == conversation.id,
+                                                        Message.seq < message.seq)
+                                  .order_by(Message.seq.desc()).limit(50))
+        for row in earlier:
+            meta = row.meta or {}
+            if row.direction == "in" and meta.get("keyword") != "more":
+                break
+            if row.direction == "out" and meta.get("more"):
+                row.meta = {**meta, "more": meta["more"][1:]}
+                return [meta["more"][0]], {"continues": row.id, "author": row.author}
+        return [text("no_more", language)], {}
+
     def _keyword(self, body: str) -> str | None:
         match = _ONE_WORD.match(fold(body))
         if not match:
@@ -241,6 +273,8 @@ class Gateway:
             return "help"
         if word in HUMAN_WORDS:
             return "human"
+        if word in MORE_WORDS:
+            return "more"
         return None
 
     def _urgent(self, conversation: Conversation, category: str | None, language: str) -> list[str]:

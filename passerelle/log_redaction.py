@@ -13,6 +13,8 @@ import logging
 import re
 
 _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
+    # secrets in URLs that HTTP clients log (Rasa's API token)
+    (re.compile(r"((?:token|auth_token|password|key)=)[^&\s\"']+", re.IGNORECASE), r"\1[secret]"),
     (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), "[email]"),
     # NIR: sex, year, month, department (2A/2B for Corsica), commune, order, optional key.
     (re.compile(r"\b[12][ .]?\d{2}[ .]?(?:0[1-9]|1[0-2]|[2-9]\d)[ .]?(?:\d{2}|2[AB])[ .]?\d{3}[ .]?\d{3}"

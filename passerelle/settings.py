@@ -60,14 +60,24 @@ class Settings(BaseSettings):
     )
     min_query_chars: int = 2
 
-    # triage (thresholds chosen on evaluation/data/*_tune.jsonl; `passerelle eval triage`)
+    # triage (thresholds chosen by cross-validation: `python -m evaluation.triage_eval --cross-validate`)
     urgency_similarity_threshold: float = Field(
         default=0.925,
         description="similarity score (cosine to the closest urgent question plus twice its lead "
-        "over the closest ordinary question) from which a message no pattern caught is urgent",
+        "over the closest ordinary question) from which a message no pattern caught is urgent, "
+        "when no learned model could be trained",
+    )
+    urgency_model_threshold: float = Field(
+        default=0.5, description="learned probability from which a message no pattern caught is urgent"
+    )
+    urgency_model_calm_threshold: float = Field(
+        default=0.95, description="the same when the context is calming (idiom, past event, media, information)"
+    )
+    urgency_model_veto_threshold: float = Field(
+        default=0.2, description="learned probability under which a pattern match is not trusted"
     )
     myth_high_threshold: float = Field(
-        default=0.65, description="myth score from which the reply is the respectful correction"
+        default=0.55, description="myth score from which the reply is the respectful correction"
     )
     myth_low_threshold: float = Field(
         default=0.3, description="myth score from which a message is logged as a possible rumour"
@@ -120,6 +130,8 @@ class Settings(BaseSettings):
     console_reply_max_chars: int = 1600
     console_note_max_chars: int = 4000
     console_password_min_chars: int = 12
+    console_password_time_cost: int = Field(default=3, description="argon2id passes (raise on faster servers)")
+    console_password_memory_kib: int = Field(default=65536, description="argon2id memory per hash")
     console_snippets: int = 5
 
     # Twilio SMS and WhatsApp (channels/twilio/, channels/outbox.py). Without an account SID the
@@ -149,7 +161,7 @@ class Settings(BaseSettings):
     )
     twilio_max_request_bytes: int = Field(default=65_536, description="larger webhook bodies get 413")
     twilio_timeout_s: float = 10.0
-    twilio_send_threads: int = 4
+    twilio_send_threads: int = Field(default=8, description="sends are mostly waiting on Twilio's answer")
     twilio_send_max_attempts: int = 6
     twilio_retry_base_s: float = Field(default=2.0, description="first retry delay; doubles each attempt")
     twilio_retry_max_s: float = 300.0

@@ -17,6 +17,7 @@ from passerelle.log_redaction import RedactingFilter, redact
     ("nir 185057800608436", "185057800608436"),
     ("corse 2 91 12 2A 123 456 78", "2A 123 456"),
     ("vitale serial 123456789012", "123456789012"),
+    ('POST http://127.0.0.1:5005/conversations/x/tracker/events?token=s3cr3t-T0ken&include_events=NONE', "s3cr3t"),
 ])
 def test_personal_identifiers_are_removed(raw: str, secret: str) -> None:
     assert secret not in redact(raw)

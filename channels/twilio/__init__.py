@@ -1,0 +1,1 @@
+"""Twilio's side of the SMS and WhatsApp channels: webhooks, signatures, the REST client."""
