@@ -211,7 +211,8 @@ class Gateway:
         conversation.language = language
         notes = [text("too_long", language)] if len(raw) > self.settings.max_processed_chars else []
 
-        verdict = self.triage.assess(body, language) if self.triage is not None else None
+        # One-word commands (HUMAIN, ...) are not triaged: "HUMAIN" is no rumour about human DNA.
+        verdict = self.triage.assess(body, language) if self.triage is not None and keyword is None else None
         if verdict is not None:
             message.meta = {**(message.meta or {}), "triage": _verdict_meta(verdict)}
             if verdict.urgency.urgent:
