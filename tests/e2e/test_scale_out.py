@@ -58,7 +58,7 @@ def instances() -> Iterator[list[Settings]]:
 
 def say(settings: Settings, sender: str, message: str) -> list[str]:
     response = httpx.post(f"http://127.0.0.1:{settings.web_port}/api/simulate",
-                          json={"sender": sender, "text": message}, timeout=60)
+                          json={"sender": sender, "text": message}, timeout=180)
     assert response.status_code == 200, response.text
     return response.json()["replies"]
 

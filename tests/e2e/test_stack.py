@@ -41,7 +41,7 @@ def stack() -> Iterator[Settings]:
 
 def say(settings: Settings, sender: str, text: str) -> list[str]:
     response = httpx.post(f"http://127.0.0.1:{settings.web_port}/api/simulate",
-                          json={"sender": sender, "text": text}, timeout=60)
+                          json={"sender": sender, "text": text}, timeout=180)
     assert response.status_code == 200, response.text
     return response.json()["replies"]
 

@@ -79,7 +79,7 @@ def base(settings: Settings) -> str:
 
 
 def say(settings: Settings, sender: str, body: str) -> list[str]:
-    response = httpx.post(f"{base(settings)}/api/simulate", json={"sender": sender, "text": body}, timeout=60)
+    response = httpx.post(f"{base(settings)}/api/simulate", json={"sender": sender, "text": body}, timeout=180)
     assert response.status_code == 200, response.text
     return response.json()["replies"]
 
@@ -194,7 +194,7 @@ def test_no_bot_message_between_handoff_and_hand_back_with_the_real_bot(stack: S
     with ThreadPoolExecutor(max_workers=6) as pool:
         assert list(pool.map(lambda body: say(stack, sender, body), questions * 3)) == [[]] * 18
 
-    with httpx.Client(base_url=base(stack), headers={"accept": "text/html"}, timeout=60,
+    with httpx.Client(base_url=base(stack), headers={"accept": "text/html"}, timeout=180,
                       follow_redirects=True) as mediator:
         form = mediator.get("/console/login")
         mediator.post("/console/login", data={"email": "sam@example.org", "password": PASSWORD,
