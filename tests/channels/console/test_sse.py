@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 from channels import handoff
 from channels.console.sse import QueueChange, QueueWatcher, compare, held_fingerprints
@@ -50,5 +51,8 @@ def test_the_watcher_tells_every_listener_about_a_new_urgent_conversation(db: Da
         await second.aclose()
         return conversation_id, one, two
 
-    conversation_id, one, two = asyncio.run(scenario())
+    # Its own thread and loop: pytest-playwright's session-wide sync API keeps a loop running in the
+    # main thread once a browser test has run, and asyncio.run() refuses to nest in it.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        conversation_id, one, two = pool.submit(asyncio.run, scenario()).result(timeout=60)
     assert one == two and one.urgent_arrived == [conversation_id] and conversation_id in one.changed
