@@ -5,9 +5,12 @@ its order. Real servers on 127.0.0.1, stopped at the end.
 
 from __future__ import annotations
 
+import os
+import subprocess
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
 import pytest
@@ -104,3 +107,23 @@ def test_concurrent_messages_of_one_conversation_are_serialised(instances: list[
         # each message's actions run before the next message is taken (the Redis lock)
         assert any(e["event"] == "action" and e["name"] == "action_answer_question" for e in events[start:end]) \
             or start == user_turns[0]
+
+
+def test_the_lock_store_never_lets_two_servers_hold_one_conversation(instances: list[Settings],
+                                                                       tmp_path: Path) -> None:
+    """Six processes (as six Rasa servers would) take one conversation's lock 20 times each.
+
+    Uses the Redis server the instances share. Rasa's own RedisLockStore fails this.
+    """
+    out = tmp_path / "holds.log"
+    script = ROOT / "tests" / "support" / "lock_race.py"
+    command = [str(ROOT / ".venv-rasa" / "bin" / "python"), str(script), str(REDIS_PORT), f"race-{uuid.uuid4().hex}",
+               "6", "20", str(out)]
+    result = subprocess.run(command,
+                            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True,
+                            timeout=300, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 6 * 20 * 2
+    # every hold ends before the next one starts
+    assert all(lines[i].startswith("start") and lines[i + 1] == "end" + lines[i][5:] for i in range(0, len(lines), 2))
