@@ -97,6 +97,8 @@ def rasa_env(settings: Settings) -> dict[str, str]:
         "TF_CPP_MIN_LOG_LEVEL": "3",
         "PYTHONWARNINGS": "ignore::DeprecationWarning",
         "HF_HUB_OFFLINE": "1",
+        # OpenMP threads that spin while waiting starve the other servers on a small machine
+        "OMP_WAIT_POLICY": "PASSIVE",
         # the redaction filter (stdlib only) is loaded from the repository by Rasa's logging config
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH", "")])),
     })
