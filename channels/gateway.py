@@ -176,6 +176,12 @@ class Gateway:
                 message.processed_at = utcnow()
             return replies
 
+    def language_of(self, message_id: str) -> str | None:
+        """The language of the conversation a message belongs to, as processing left it."""
+        with self.db.session() as session:
+            message = session.get(Message, message_id)
+            return message.conversation.language if message is not None else None
+
     def _replies_to(self, session: Session, message: Message) -> list[Message]:
         return [m for m in message.conversation.messages
                 if m.direction == "out" and (m.meta or {}).get("in_reply_to") == message.id]

@@ -164,6 +164,9 @@ class Settings(BaseSettings):
         "segment instead of 70): cheaper, and answers fit in one page"
     )
     twilio_max_request_bytes: int = Field(default=65_536, description="larger webhook bodies get 413")
+    voice_answer_timeout_s: float = Field(
+        default=10.0, description="longest a caller waits for an answer before being told it comes by SMS "
+                                  "(Twilio hangs up on a voice webhook after 15 s)")
     twilio_timeout_s: float = 10.0
     twilio_send_threads: int = Field(default=8, description="sends are mostly waiting on Twilio's answer")
     twilio_send_max_attempts: int = 6

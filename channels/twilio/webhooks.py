@@ -1,4 +1,5 @@
-"""Twilio's webhooks: `/twilio/sms`, `/twilio/whatsapp` (inbound messages), `/twilio/status` (delivery).
+"""Twilio's webhooks: `/twilio/sms`, `/twilio/whatsapp` (inbound messages), `/twilio/status` (delivery),
+`/twilio/voice` and `/twilio/voice/question` (the voice line, `channels/twilio/voice.py`).
 
 Each request is checked in this order, cheapest first, and refused with a one-line reason:
 415 not a form, 413 too large, 400 not decodable, 403 signature missing or wrong (logged,
@@ -23,6 +24,7 @@ from channels.gateway import Gateway, Inbound
 from channels.outbox import Outbox
 from channels.twilio.addresses import number_of, our_numbers, valid_address
 from channels.twilio.signature import SignatureCheck, url_as_twilio_saw_it, webhook_token
+from channels.twilio.voice import Heard, VoiceLine
 from channels.worker import Workers
 from passerelle.settings import Settings
 
@@ -31,6 +33,7 @@ log = logging.getLogger(__name__)
 FORM = "application/x-www-form-urlencoded"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 SID = re.compile(r"^[A-Z]{2}[0-9a-fA-F]{32}$")
+CALL_SID = re.compile(r"^CA[0-9a-fA-F]{32}$")
 ROW_ID = re.compile(r"^[0-9a-f]{32}$")
 MAX_FIELDS = 200
 MAX_MEDIA = 10
@@ -100,6 +103,18 @@ def _inbound_fields(form: ImmutableMultiDict[str, str], channel: str) -> Inbound
                        location=bool(form.get("Latitude") and form.get("Longitude")))
 
 
+def _call_fields(form: ImmutableMultiDict[str, str], settings: Settings) -> tuple[str, str, str]:
+    """CallSid, caller and our number of a voice webhook; the caller is "" when hidden or invalid."""
+    sid, caller, to = (str(form.get(name) or "") for name in ("CallSid", "From", "To"))
+    problems = [] if CALL_SID.match(sid) else ["CallSid: missing or not a Twilio call SID"]
+    problems += [] if valid_address(to, "sms") else ["To: not a valid phone number (E.164, e.g. +33612345678)"]
+    if problems:
+        raise Refused(422, "invalid request", problems)
+    if number_of(to) not in our_numbers(settings, "sms"):
+        raise Refused(404, "To is not one of this service's numbers")
+    return sid, caller if valid_address(caller, "sms") else "", number_of(to)
+
+
 def twilio_router(settings: Settings, gateway: Gateway, workers: Workers, outbox: Outbox) -> APIRouter:
     """The `/twilio/...` routes, bound to this app's gateway, workers and sender."""
     router = APIRouter(prefix="/twilio", tags=["twilio"])
@@ -147,6 +162,35 @@ def twilio_router(settings: Settings, gateway: Gateway, workers: Workers, outbox
     async def whatsapp(request: Request) -> Response:
         """A WhatsApp message to one of our senders."""
         return await inbound(request, "whatsapp")
+
+    voice = VoiceLine(settings, gateway)
+
+    def twiml(body: str) -> Response:
+        return Response(content=body, media_type="text/xml")
+
+    @router.post("/voice")
+    async def voice_call(request: Request) -> Response:
+        """Someone calls one of our numbers: greet them and listen."""
+        try:
+            _, caller, _ = _call_fields(await signed_form(request), settings)
+        except Refused as refused:
+            return refused.response()
+        return twiml(voice.welcome(caller_known=bool(caller)))
+
+    @router.post("/voice/question")
+    async def voice_question(request: Request) -> Response:
+        """What the caller said (Twilio's transcript): answer aloud and by SMS, then listen again."""
+        try:
+            form = await signed_form(request)
+            sid, caller, to = _call_fields(form, settings)
+            if not caller:
+                raise Refused(422, "invalid request", ["From: not a valid phone number"])
+        except Refused as refused:
+            return refused.response()
+        silences = request.query_params.get("silences", "0")
+        heard = Heard(call_sid=sid, caller=caller, to=to, words=str(form.get("SpeechResult") or "")[:2000],
+                      silences=int(silences) if silences.isdigit() else 0)
+        return twiml(await voice.answer(heard))
 
     @router.post("/status")
     async def status(request: Request) -> Response:

@@ -6,6 +6,7 @@ so the gateway answers with its own catalogue texts (service problem, keywords, 
 
 from __future__ import annotations
 
+import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -23,8 +24,17 @@ ACCOUNT = "AC" + "1" * 32
 TOKEN = "test-auth-token-not-a-secret"
 SMS_NUMBER = "+33700000001"
 WHATSAPP_NUMBER = "+14155238886"
-FAKE_PORT = 8250
-APP_PORT = 8251
+
+
+def _free_port() -> int:
+    """A port nothing listens on now, so that test runs sharing the machine never collide."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+FAKE_PORT = _free_port()
+APP_PORT = _free_port()
 APP_URL = f"http://127.0.0.1:{APP_PORT}"
 
 
