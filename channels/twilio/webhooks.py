@@ -38,6 +38,26 @@ TWILIO_STATUSES = {"accepted", "scheduled", "queued", "sending", "sent", "delive
                    "read", "canceled", "receiving", "received", "partially_delivered"}
 
 
+def _form_schema(fields: dict[str, dict[str, object]], required: list[str]) -> dict[str, object]:
+    """The OpenAPI request body of a webhook (the routes read the raw form to check its signature)."""
+    return {"requestBody": {"required": True, "content": {FORM: {"schema": {
+        "type": "object", "properties": fields, "required": required}}}}}
+
+
+_TEXT = {"type": "string"}
+_SID = {"type": "string", "pattern": SID.pattern}
+_ADDRESS = {"type": "string", "pattern": r"^(whatsapp:)?\+[1-9][0-9]{7,14}$"}
+INBOUND_FORM = _form_schema({"MessageSid": _SID, "AccountSid": _TEXT, "From": _ADDRESS, "To": _ADDRESS,
+                             "Body": _TEXT, "NumMedia": {"type": "string", "pattern": r"^[0-9]{1,2}$"},
+                             "MediaUrl0": _TEXT, "MediaContentType0": _TEXT, "Latitude": _TEXT, "Longitude": _TEXT},
+                            ["MessageSid", "From", "To"])
+STATUS_FORM = _form_schema({"MessageSid": _SID, "MessageStatus": {"type": "string", "enum": sorted(TWILIO_STATUSES)},
+                            "ErrorCode": _TEXT, "AccountSid": _TEXT, "To": _ADDRESS, "From": _ADDRESS},
+                           ["MessageSid", "MessageStatus"])
+_SIGNATURE = {"name": "X-Twilio-Signature", "in": "header", "required": True, "schema": _TEXT}
+_ROW = {"name": "m", "in": "query", "required": False, "schema": _TEXT, "description": "our outbound row id"}
+
+
 class Refused(Exception):
     """A request answered with a 4xx and a reason."""
 
@@ -138,17 +158,17 @@ def twilio_router(settings: Settings, gateway: Gateway, workers: Workers, outbox
             log.info("twilio retry of stored message %s ignored", message_id)
         return Response(content=EMPTY_TWIML, media_type="text/xml")
 
-    @router.post("/sms")
+    @router.post("/sms", openapi_extra=INBOUND_FORM | {"parameters": [_SIGNATURE]})
     async def sms(request: Request) -> Response:
         """An SMS (or MMS) to one of our numbers."""
         return await inbound(request, "sms")
 
-    @router.post("/whatsapp")
+    @router.post("/whatsapp", openapi_extra=INBOUND_FORM | {"parameters": [_SIGNATURE]})
     async def whatsapp(request: Request) -> Response:
         """A WhatsApp message to one of our senders."""
         return await inbound(request, "whatsapp")
 
-    @router.post("/status")
+    @router.post("/status", openapi_extra=STATUS_FORM | {"parameters": [_SIGNATURE, _ROW]})
     async def status(request: Request) -> Response:
         """Delivery news for a message we sent (`?m=` names our row)."""
         try:
