@@ -26,6 +26,7 @@ from channels.gateway import Gateway, Inbound
 from channels.health import check_components
 from channels.outbox import Outbox
 from channels.rasa_client import RasaClient
+from channels.security_headers import SecurityHeaders
 from channels.twilio.rest import TwilioRest
 from channels.twilio.webhooks import twilio_router
 from channels.worker import Workers
@@ -87,7 +88,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         workers.stop()
         outbox.stop()
 
-    app = FastAPI(title="Passerelle Santé", lifespan=lifespan)
+    # No interactive docs: they load scripts from a CDN that the strict CSP refuses; the schema
+    # itself stays at /openapi.json.
+    app = FastAPI(title="Passerelle Santé", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.add_middleware(SecurityHeaders, trust_forwarded=settings.trust_forwarded_headers)
     app.state.settings, app.state.db, app.state.gateway, app.state.searcher = settings, db, gateway, searcher
     install_console(app)
     app.state.workers, app.state.outbox = workers, outbox
