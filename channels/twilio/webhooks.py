@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request, Response
@@ -38,7 +40,7 @@ TWILIO_STATUSES = {"accepted", "scheduled", "queued", "sending", "sent", "delive
                    "read", "canceled", "receiving", "received", "partially_delivered"}
 
 
-def _form_schema(fields: dict[str, dict[str, object]], required: list[str]) -> dict[str, object]:
+def _form_schema(fields: Mapping[str, Mapping[str, object]], required: list[str]) -> dict[str, Any]:
     """The OpenAPI request body of a webhook (the routes read the raw form to check its signature)."""
     return {"requestBody": {"required": True, "content": {FORM: {"schema": {
         "type": "object", "properties": fields, "required": required}}}}}

@@ -154,18 +154,21 @@ def test_action_server_down_urgent_still_answered_others_told_then_answered(
 
 def test_rasa_hung_times_out_then_queued_messages_are_answered(stack: Stack, fake: FakeTwilio, db: Database) -> None:
     stack.send_signal("rasa", signal.SIGSTOP)  # accepts connections, answers nothing
-    askers = [person(), person()]
+    askers, urgent = [person(), person()], person()
     try:
+        assert post(urgent, "jarrive plus a respirer, mes levres sont bleues") == 200
         for asker, question in zip(askers, QUESTIONS, strict=False):
             assert post(asker, question) == 200
         wait_for(lambda: all(fake.sent_to(a) for a in askers), "the service-problem replies were sent")
+        wait_for(lambda: len(fake.sent_to(urgent)) == 2, "the emergency answer was sent")
+        assert "15" in sent_bodies(fake, urgent)[0] or "112" in sent_bodies(fake, urgent)[0]
         for asker in askers:
             assert sent_bodies(fake, asker) == [normalise(text("service_down", "fr"), transliterate=True)]
             assert inbound(db, asker)[0].status == "deferred"
     finally:
         stack.send_signal("rasa", signal.SIGCONT)
     wait_for(lambda: settled(db, askers) and all(len(fake.sent_to(a)) == 2 for a in askers), "answered once back")
-    assert_exactly_once(db, fake, askers)
+    assert_exactly_once(db, fake, [*askers, urgent])
 
 
 def test_rasa_down_then_restarted_queued_messages_are_answered(stack: Stack, fake: FakeTwilio, db: Database) -> None:
