@@ -148,6 +148,8 @@ def main() -> int:
     report = {"soak_minutes": args.minutes, "messages": args.messages, "messages_in": messages_in,
               "messages_answered": answered, "webhook_to_send_s": report["latency_s"]["webhook_to_send"],
               "memory": memory_report(sampler.samples, args.warmup, load_end), "cpu_seconds": cpu,
+              "memory_samples_mb": [[round(t, 1), {k: round(v, 1) for k, v in values.items()}]
+                                    for t, values in sampler.samples],
               "load_average_end": [round(v, 1) for v in os.getloadavg()], "cpus": os.cpu_count(),
               "details": report}
     save_report(report, f"soak-{args.minutes:g}min-{args.rate:g}per-s")
