@@ -5,7 +5,8 @@ action server, web app) on ports 8210-8212 with its data in var/load-twilio/, th
 REST API on 8213 (its own process), then posts signed inbound SMS at a fixed rate (open loop:
 it does not wait for answers) from simulated people asking the development-set questions
 (`--messages questions`, the full path) or sending AIDE / HELP (`--messages keywords`: answered by
-the gateway itself, so the run measures the channel: webhook, storage, workers, sender, callbacks).
+the gateway itself, so the run measures the channel: webhook, storage, workers, sender, callbacks),
+or the two alternating (`--messages mixed`, the soak's default: `evaluation/load/soak.py`).
 
 It reports, from the gateway's database and the fake's records:
 - sustained throughput: inbound messages answered per second over the run;
