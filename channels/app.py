@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import OperationalError
 
 from channels.console.routers import install as install_console
 from channels.db import Database
@@ -25,6 +26,7 @@ from channels.gateway import Gateway, Inbound
 from channels.health import check_components
 from channels.outbox import Outbox
 from channels.rasa_client import RasaClient
+from channels.security_headers import SecurityHeaders
 from channels.twilio.rest import TwilioRest
 from channels.twilio.webhooks import twilio_router
 from channels.worker import Workers
@@ -86,7 +88,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         workers.stop()
         outbox.stop()
 
-    app = FastAPI(title="Passerelle Santé", lifespan=lifespan)
+    # No interactive docs: they load scripts from a CDN that the strict CSP refuses; the schema
+    # itself stays at /openapi.json.
+    app = FastAPI(title="Passerelle Santé", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.add_middleware(SecurityHeaders, trust_forwarded=settings.trust_forwarded_headers)
     app.state.settings, app.state.db, app.state.gateway, app.state.searcher = settings, db, gateway, searcher
     install_console(app)
     app.state.workers, app.state.outbox = workers, outbox
@@ -99,6 +104,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         problems = [f"{'.'.join(str(p) for p in e['loc'] if p != 'body') or 'body'}: {e['msg']}"
                     for e in exc.errors()]
         return JSONResponse(status_code=422, content={"error": "invalid request", "problems": problems})
+
+    @app.exception_handler(OperationalError)
+    async def _database_down(_request: Request, exc: OperationalError) -> JSONResponse:
+        # PostgreSQL restarting or unreachable: nothing was stored, so say "not now" (Twilio then
+        # uses its fallback or the sender retries) rather than a 500 with a stack trace.
+        log.warning("database unavailable (%s); request refused with 503", type(exc.orig).__name__)
+        return JSONResponse(status_code=503, content={"error": "database unavailable, try again shortly"},
+                            headers={"Retry-After": "5"})
 
     @app.get("/healthz")
     def healthz() -> JSONResponse:

@@ -7,7 +7,8 @@ answer from the console). A row moves
     queued -> sending -> sent -> delivered | failed     (Twilio's status callbacks)
     queued -> awaiting_window   (WhatsApp, 24 h window closed: the approved template was sent;
                                  queued again as soon as the person writes)
-    queued | sending -> failed  (opted out, refused by Twilio, retries exhausted; meta["reason"])
+    queued | sending -> failed  (opted out, refused by Twilio, retries exhausted; meta["reason"];
+                                 the last two put the conversation in the mediators' queue)
 
 Claims are conditional updates (`queued` -> `sending`), so two threads or processes never send
 the same row. A row left in `sending` (a timeout after which Twilio may have accepted it, or a
@@ -33,6 +34,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from channels import handoff
 from channels.db import Database
 from channels.models import Conversation, Message, utcnow
 from channels.rate_limit import RecipientLimiter
@@ -49,6 +51,7 @@ BATCH = 500
 UNCERTAIN_WAIT = dt.timedelta(seconds=2)  # let Twilio's list API catch up before looking
 LOOKUP_SLACK = dt.timedelta(minutes=2)  # clock difference tolerated when matching Twilio's dates
 CHANNELS = ("sms", "whatsapp")
+SEND_FAILED = "send_failed"  # the handoff reason mediators see
 
 
 class OutboundStatus(StrEnum):
@@ -100,6 +103,17 @@ def _locked(session: Session, row_id: str) -> Message | None:
     session.execute(update(Message).where(Message.id == row_id).values(attempts=Message.attempts)
                     .execution_options(synchronize_session=False))
     return session.get(Message, row_id, with_for_update=True, populate_existing=True)
+
+
+def _surface(conversation: Conversation) -> None:
+    """A reply that could not be sent puts the conversation in the mediators' queue.
+
+    The person is waiting for an answer that will not come by itself; a mediator sees the failed
+    row in the transcript and decides (try again later, another channel). Rasa is not told: the
+    gateway's state keeps the bot silent meanwhile.
+    """
+    if handoff.request_handoff(conversation, SEND_FAILED, rasa=None):
+        log.warning("conversation %s handed to mediators: a reply could not be sent", conversation.id)
 
 
 def window_open(conversation: Conversation, now: dt.datetime, hours: float) -> bool:
@@ -361,6 +375,7 @@ class Outbox:
             row.attempts += 1
             if row.attempts >= self.settings.twilio_send_max_attempts:
                 self._fail(session, row_id, OutboundStatus.sending, f"gave up after {row.attempts} attempts: {reason}")
+                _surface(row.conversation)
                 return
             delay = min(self.settings.twilio_retry_max_s, self.settings.twilio_retry_base_s * 2 ** (row.attempts - 1))
             delay *= random.uniform(0.8, 1.2)  # noqa: S311 - jitter, so retries after an outage spread out
@@ -383,6 +398,8 @@ class Outbox:
                 return
             if exc.code == UNSUBSCRIBED:
                 row.conversation.opted_out = True
+            else:
+                _surface(row.conversation)
             row.attempts += 1
             self._fail(session, row_id, OutboundStatus.sending, f"twilio error {exc.code} (HTTP {exc.status})")
 

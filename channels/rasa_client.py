@@ -10,6 +10,8 @@ from typing import Any
 
 import httpx
 
+NOTE_TIMEOUT_S = 3.0
+
 
 class RasaUnavailable(Exception):
     """Rasa (or the action server behind it) did not answer; the message is retried later."""
@@ -29,6 +31,7 @@ class RasaClient:
     def __init__(self, base_url: str, token: str = "", timeout_s: float = 20.0) -> None:
         self.base_url = base_url.rstrip("/")
         self.token = token
+        self.timeout_s = timeout_s
         self._client = httpx.Client(timeout=timeout_s)
 
     def _params(self) -> dict[str, str]:
@@ -53,10 +56,15 @@ class RasaClient:
         return reply
 
     def append_events(self, sender_id: str, events: list[dict[str, Any]]) -> None:
-        """Tell the tracker about a handoff (`pause`) or a hand-back (`resume`)."""
+        """Tell the tracker about a handoff (`pause`) or a hand-back (`resume`).
+
+        A short timeout: the note is best-effort (the gateway's state is what keeps the bot silent)
+        and an emergency answer is stored only after it, so a hung Rasa must not delay that answer.
+        """
         try:
             response = self._client.post(f"{self.base_url}/conversations/{sender_id}/tracker/events",
-                                         params={**self._params(), "include_events": "NONE"}, json=events)
+                                         params={**self._params(), "include_events": "NONE"}, json=events,
+                                         timeout=min(self.timeout_s, NOTE_TIMEOUT_S))
         except httpx.HTTPError as exc:
             raise RasaUnavailable(type(exc).__name__) from exc
         if response.status_code != 200:

@@ -149,8 +149,8 @@ class Stack:
         self.processes[name] = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out,
                                                 stderr=subprocess.STDOUT, start_new_session=True)
 
-    def start(self) -> None:
-        """Start the action server, Rasa and the web app on 127.0.0.1."""
+    def commands(self) -> dict[str, tuple[list[str], dict[str, str]]]:
+        """The command line and environment of each process, by name (actions, rasa, web)."""
         settings = self.settings
         token = rasa_token(settings)
         app_env = {**os.environ, **settings_env(settings), **self.extra_env, "HF_HUB_OFFLINE": "1",
@@ -158,18 +158,35 @@ class Stack:
                    "PASSERELLE_INDEX_ROOT": str(settings.index_dir), "PASSERELLE_RASA_TOKEN": token,
                    "PASSERELLE_RASA_URL": settings.rasa_url, "PASSERELLE_ACTION_PORT": str(settings.action_port),
                    "PASSERELLE_WEB_PORT": str(settings.web_port)}
-        self._spawn("actions", [str(APP_PYTHON), "-m", "rasa_sdk", "--actions", "actions",
-                                "--port", str(settings.action_port), "--logging-config_file", str(LOG_CONFIG)],
-                    app_env)
         rasa_port = settings.rasa_url.rsplit(":", 1)[-1].strip("/")
-        self._spawn("rasa", [str(RASA_BIN), "run", "--enable-api", "--auth-token", token,
-                             "-i", settings.host, "-p", rasa_port, "--model", str(Paths(settings).model),
-                             "--endpoints", self.endpoints, "--credentials", "bot/credentials.yml",
-                             "--logging-config-file", str(LOG_CONFIG)],
-                    {**rasa_env(settings), **self.extra_env})
-        self._spawn("web", [str(APP_PYTHON), "-m", "uvicorn", "--factory", "channels.app:create_app",
-                            "--host", settings.host, "--port", str(settings.web_port),
-                            "--log-config", str(LOG_CONFIG)], app_env)
+        return {
+            "actions": ([str(APP_PYTHON), "-m", "rasa_sdk", "--actions", "actions", "--port",
+                         str(settings.action_port), "--logging-config_file", str(LOG_CONFIG)], app_env),
+            "rasa": ([str(RASA_BIN), "run", "--enable-api", "--auth-token", token, "-i", settings.host,
+                      "-p", rasa_port, "--model", str(Paths(settings).model), "--endpoints", self.endpoints,
+                      "--credentials", "bot/credentials.yml", "--logging-config-file", str(LOG_CONFIG)],
+                     {**rasa_env(settings), **self.extra_env}),
+            "web": ([str(APP_PYTHON), "-m", "uvicorn", "--factory", "channels.app:create_app",
+                     "--host", settings.host, "--port", str(settings.web_port), "--log-config", str(LOG_CONFIG)],
+                    app_env),
+        }
+
+    def start(self, only: str | None = None) -> None:
+        """Start the action server, Rasa and the web app on 127.0.0.1 (or just the one named `only`)."""
+        for name, (command, env) in self.commands().items():
+            if only in (None, name):
+                self._spawn(name, command, env)
+
+    def send_signal(self, name: str, signum: int) -> None:
+        """Send `signum` to one process and its children (fault tests: SIGKILL, SIGSTOP, SIGCONT)."""
+        os.killpg(self.processes[name].pid, signum)
+
+    def kill(self, name: str) -> None:
+        """End one process at once, as a crash would (SIGKILL), and wait for it."""
+        process = self.processes.pop(name)
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
 
     def wait_ready(self, timeout_s: float = READY_TIMEOUT_S) -> dict[str, object]:
         """Poll `/healthz` until it answers 200; raise with the last status if it never does."""
@@ -190,6 +207,19 @@ class Stack:
                 pass
             time.sleep(1.0)
         raise TimeoutError(f"not ready after {timeout_s:.0f} s: {last}")
+
+    def __enter__(self) -> Stack:
+        """Start everything and wait until it answers (`with Stack(settings) as stack:`)."""
+        self.start()
+        try:
+            self.wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
 
     def stop(self) -> None:
         """Terminate every process (and its children), then kill stragglers."""

@@ -48,6 +48,7 @@ from channels.console.users import all_users, authenticate, colleagues
 from channels.db import Database
 from channels.models import Conversation
 from channels.rasa_client import RasaClient
+from channels.security_headers import HEADERS as BROWSER_HEADERS
 from knowledge_base.search import Searcher
 from passerelle.settings import Settings
 
@@ -56,14 +57,8 @@ LOGIN_PATH = "/console/login"
 LANG_COOKIE = "passerelle_console_lang"
 NOTICES = {"claimed", "released", "transferred", "taken_over", "handed_back", "closed", "replied", "noted"}
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
-SECURITY_HEADERS = {
-    "Cache-Control": "no-store",
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "Content-Security-Policy": ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-                                "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"),
-}
+# The app sets BROWSER_HEADERS on every response too; the console does not depend on that.
+SECURITY_HEADERS = {"Cache-Control": "no-store", **BROWSER_HEADERS}
 
 
 @dataclass

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request, Response
@@ -39,6 +41,26 @@ MAX_FIELDS = 200
 MAX_MEDIA = 10
 TWILIO_STATUSES = {"accepted", "scheduled", "queued", "sending", "sent", "delivered", "undelivered", "failed",
                    "read", "canceled", "receiving", "received", "partially_delivered"}
+
+
+def _form_schema(fields: Mapping[str, Mapping[str, object]], required: list[str]) -> dict[str, Any]:
+    """The OpenAPI request body of a webhook (the routes read the raw form to check its signature)."""
+    return {"requestBody": {"required": True, "content": {FORM: {"schema": {
+        "type": "object", "properties": fields, "required": required}}}}}
+
+
+_TEXT = {"type": "string"}
+_SID = {"type": "string", "pattern": SID.pattern}
+_ADDRESS = {"type": "string", "pattern": r"^(whatsapp:)?\+[1-9][0-9]{7,14}$"}
+INBOUND_FORM = _form_schema({"MessageSid": _SID, "AccountSid": _TEXT, "From": _ADDRESS, "To": _ADDRESS,
+                             "Body": _TEXT, "NumMedia": {"type": "string", "pattern": r"^[0-9]{1,2}$"},
+                             "MediaUrl0": _TEXT, "MediaContentType0": _TEXT, "Latitude": _TEXT, "Longitude": _TEXT},
+                            ["MessageSid", "From", "To"])
+STATUS_FORM = _form_schema({"MessageSid": _SID, "MessageStatus": {"type": "string", "enum": sorted(TWILIO_STATUSES)},
+                            "ErrorCode": _TEXT, "AccountSid": _TEXT, "To": _ADDRESS, "From": _ADDRESS},
+                           ["MessageSid", "MessageStatus"])
+_SIGNATURE = {"name": "X-Twilio-Signature", "in": "header", "required": True, "schema": _TEXT}
+_ROW = {"name": "m", "in": "query", "required": False, "schema": _TEXT, "description": "our outbound row id"}
 
 
 class Refused(Exception):
@@ -153,12 +175,12 @@ def twilio_router(settings: Settings, gateway: Gateway, workers: Workers, outbox
             log.info("twilio retry of stored message %s ignored", message_id)
         return Response(content=EMPTY_TWIML, media_type="text/xml")
 
-    @router.post("/sms")
+    @router.post("/sms", openapi_extra=INBOUND_FORM | {"parameters": [_SIGNATURE]})
     async def sms(request: Request) -> Response:
         """An SMS (or MMS) to one of our numbers."""
         return await inbound(request, "sms")
 
-    @router.post("/whatsapp")
+    @router.post("/whatsapp", openapi_extra=INBOUND_FORM | {"parameters": [_SIGNATURE]})
     async def whatsapp(request: Request) -> Response:
         """A WhatsApp message to one of our senders."""
         return await inbound(request, "whatsapp")
@@ -192,7 +214,7 @@ def twilio_router(settings: Settings, gateway: Gateway, workers: Workers, outbox
                       silences=int(silences) if silences.isdigit() else 0)
         return twiml(await voice.answer(heard))
 
-    @router.post("/status")
+    @router.post("/status", openapi_extra=STATUS_FORM | {"parameters": [_SIGNATURE, _ROW]})
     async def status(request: Request) -> Response:
         """Delivery news for a message we sent (`?m=` names our row)."""
         try:

@@ -5,7 +5,8 @@ action server, web app) on ports 8210-8212 with its data in var/load-twilio/, th
 REST API on 8213 (its own process), then posts signed inbound SMS at a fixed rate (open loop:
 it does not wait for answers) from simulated people asking the development-set questions
 (`--messages questions`, the full path) or sending AIDE / HELP (`--messages keywords`: answered by
-the gateway itself, so the run measures the channel: webhook, storage, workers, sender, callbacks).
+the gateway itself, so the run measures the channel: webhook, storage, workers, sender, callbacks),
+or the two alternating (`--messages mixed`, the soak's default: `evaluation/load/soak.py`).
 
 It reports, from the gateway's database and the fake's records:
 - sustained throughput: inbound messages answered per second over the run;
@@ -31,6 +32,9 @@ import sys
 import time
 import uuid
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -187,30 +191,42 @@ def _analyse(records: list[dict[str, Any]], database: Database, fake_messages: l
                        "reply_sent_twice": sum(1 for n in sends_per_row.values() if n > 1),
                        "sent_without_row": sum(n for row_id, n in sends_per_row.items()
                                                if row_id not in {m.id for m in out_rows})},
+        "answered": len(answered_at),
         "inbound_without_reply": silent,
         "replies_sent": len(fake_messages),
         "delivered_callbacks": sum(1 for m in out_rows if m.status == "delivered"),
     }
 
 
-def main() -> int:
-    """Run the load, print the report, save it as JSON; exit 1 if anything was lost or duplicated."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rate", type=float, default=20.0, help="inbound messages per second (default 20)")
-    parser.add_argument("--duration", type=float, default=60.0, help="seconds of load (default 60)")
-    parser.add_argument("--per-person", type=int, default=2, help="messages each simulated person sends")
-    parser.add_argument("--port", type=int, default=8210, help="first of four ports: web, rasa, actions, fake")
-    parser.add_argument("--settle", type=float, default=600.0, help="seconds to let a backlog drain (default 600)")
-    parser.add_argument("--messages", choices=["questions", "keywords"], default="questions",
-                        help="questions: the development set, through triage, Rasa and the action server; "
-                        "keywords: AIDE/HELP, answered by the gateway itself (the channel's own capacity)")
-    args = parser.parse_args()
+@dataclass
+class Running:
+    """The stack and the fake Twilio, as a load run drives them."""
 
-    data_dir = ROOT / "var" / "load-twilio"
+    settings: Settings
+    fake_port: int
+    pids: dict[str, int]  # process group of each server
+
+    @property
+    def webhook(self) -> str:
+        return f"http://127.0.0.1:{self.settings.web_port}/twilio/sms"
+
+    @property
+    def database(self) -> Database:
+        return Database(self.settings.effective_database_url)
+
+    def fake_messages(self) -> list[dict[str, Any]]:
+        """What the fake Twilio received."""
+        return httpx.get(f"http://127.0.0.1:{self.fake_port}/_messages", timeout=60).json()
+
+
+@contextmanager
+def running_stack(port: int, data_dir: Path) -> Iterator[Running]:
+    """Fresh databases, the stack on `port`..`port`+2 and the fake Twilio on `port`+3; stopped at the end."""
     (data_dir / "passerelle.db").unlink(missing_ok=True)
     (data_dir / "rasa" / "tracker.db").unlink(missing_ok=True)
-    web, rasa, actions, fake_port = args.port, args.port + 1, args.port + 2, args.port + 3
-    settings = Settings(data_dir=data_dir, web_port=web, rasa_url=f"http://127.0.0.1:{rasa}", action_port=actions)
+    web, rasa, actions, fake_port = port, port + 1, port + 2, port + 3
+    settings = Settings(data_dir=data_dir, index_root=ROOT / "var" / "index", web_port=web,  # `make run`'s index
+                        rasa_url=f"http://127.0.0.1:{rasa}", action_port=actions)
     from knowledge_base.build import ensure_index
 
     ensure_index(settings.content_dir, settings, progress=False)
@@ -223,39 +239,68 @@ def main() -> int:
     fake = subprocess.Popen([str(APP_PYTHON), "-m", "tests.channels.twilio.fake_twilio", "--port", str(fake_port),
                              "--account-sid", ACCOUNT, "--auth-token", TOKEN, "--callbacks"], cwd=ROOT,
                             start_new_session=True)
-    stack = Stack(settings)
     try:
-        stack.start()
-        stack.wait_ready()
-        pids = {name: process.pid for name, process in stack.processes.items()} | {"fake_twilio": fake.pid}
-        cpu_before = {name: _cpu_seconds(pid) for name, pid in pids.items()}
+        with Stack(settings) as stack:
+            pids = {name: process.pid for name, process in stack.processes.items()} | {"fake_twilio": fake.pid}
+            yield Running(settings, fake_port, pids)
+    finally:
+        fake.terminate()
+        fake.wait(timeout=10)
+
+
+def load_messages(kind: str) -> list[str]:
+    """The texts people send: development-set questions, keywords, or the two alternating."""
+    questions = [json.loads(line)["text"] for line in QUESTIONS.read_text().splitlines() if line.strip()]
+    keywords = ["AIDE", "HELP", "aide"]
+    if kind == "questions":
+        return questions
+    if kind == "keywords":
+        return keywords
+    return [text for pair in zip(questions, keywords * len(questions), strict=False) for text in pair]
+
+
+def save_report(report: dict[str, Any], name: str) -> Path:
+    """Write the JSON report under evaluation/reports/load/ and print it."""
+    out = ROOT / "evaluation" / "reports" / "load"
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{name}-{dt.datetime.now():%Y%m%d-%H%M%S}.json"
+    path.write_text(json.dumps(report, indent=2))
+    print(json.dumps(report, indent=2))
+    print(f"saved {path}")
+    return path
+
+
+def main() -> int:
+    """Run the load, print the report, save it as JSON; exit 1 if anything was lost or duplicated."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rate", type=float, default=20.0, help="inbound messages per second (default 20)")
+    parser.add_argument("--duration", type=float, default=60.0, help="seconds of load (default 60)")
+    parser.add_argument("--per-person", type=int, default=2, help="messages each simulated person sends")
+    parser.add_argument("--port", type=int, default=8210, help="first of four ports: web, rasa, actions, fake")
+    parser.add_argument("--settle", type=float, default=600.0, help="seconds to let a backlog drain (default 600)")
+    parser.add_argument("--messages", choices=["questions", "keywords", "mixed"], default="questions",
+                        help="questions: the development set, through triage, Rasa and the action server; "
+                        "keywords: AIDE/HELP, answered by the gateway itself (the channel's own capacity); "
+                        "mixed: the two alternating")
+    args = parser.parse_args()
+
+    with running_stack(args.port, ROOT / "var" / "load-twilio") as running:
+        cpu_before = {name: _cpu_seconds(pid) for name, pid in running.pids.items()}
         print(f"stack ready; posting {int(args.rate * args.duration)} messages at {args.rate}/s", flush=True)
         load_before = os.getloadavg()
-        questions = ([json.loads(line)["text"] for line in QUESTIONS.read_text().splitlines() if line.strip()]
-                     if args.messages == "questions" else ["AIDE", "HELP", "aide"])
-        records = asyncio.run(_drive(f"http://127.0.0.1:{web}/twilio/sms", args.rate, args.duration,
-                                     args.per_person, questions))
+        records = asyncio.run(_drive(running.webhook, args.rate, args.duration, args.per_person,
+                                     load_messages(args.messages)))
         load_during = os.getloadavg()
-        database = Database(settings.effective_database_url)
+        database = running.database
         _settle(database, len(records), timeout_s=args.settle)
         time.sleep(2)  # the last delivery callbacks
-        cpu = {name: round(_cpu_seconds(pid) - cpu_before[name], 1) for name, pid in pids.items()}
-        fake_messages = httpx.get(f"http://127.0.0.1:{fake_port}/_messages", timeout=30).json()
-        report = _analyse(records, database, fake_messages, args.rate, args.duration)
+        cpu = {name: round(_cpu_seconds(pid) - cpu_before[name], 1) for name, pid in running.pids.items()}
+        report = _analyse(records, database, running.fake_messages(), args.rate, args.duration)
         report["cpu_seconds"] = cpu
         report["messages"] = args.messages
         report["machine"] = {"cpus": os.cpu_count(), "load_average_before": [round(v, 1) for v in load_before],
                              "load_average_end_of_load": [round(v, 1) for v in load_during]}
-    finally:
-        stack.stop()
-        fake.terminate()
-        fake.wait(timeout=10)
-    out = ROOT / "evaluation" / "reports" / "load"
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / f"twilio-{dt.datetime.now():%Y%m%d-%H%M%S}-{args.messages}-{int(args.rate)}per-s.json"
-    path.write_text(json.dumps(report, indent=2))
-    print(json.dumps(report, indent=2))
-    print(f"saved {path}")
+    save_report(report, f"twilio-{args.messages}-{int(args.rate)}per-s")
     failures = sum(report["lost"].values()) + sum(report["duplicated"].values())
     return 1 if failures else 0
 

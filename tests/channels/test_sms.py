@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from channels.sms import Sizing, fits_chars, fits_sms, normalise, paginate, sizing
 
@@ -101,3 +103,24 @@ def test_a_typical_answer_with_its_source_fits_one_page_once_transliterated() ->
               "Source : https://www.monespacesante.fr/questions-frequentes")
     assert len(paginate(normalise(answer), HINT, fits_sms(3))) == 2  # UCS-2: the source is on page 2
     assert paginate(normalise(answer, transliterate=True), HINT, fits_sms(3)) == [normalise(answer, True)]
+
+
+SMS_TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=2500)
+
+
+@settings(max_examples=150, deadline=None)
+@given(text=SMS_TEXT, segments=st.integers(min_value=1, max_value=4), transliterate=st.booleans())
+def test_any_text_is_paged_into_pages_that_fit_losing_no_word(text: str, segments: int, transliterate: bool) -> None:
+    body = normalise(text, transliterate)
+    hint = normalise(HINT, transliterate)
+    pages = paginate(body, hint, fits_sms(segments))
+    assert all(sizing(page).segments <= segments for page in pages)
+    words = " ".join(page.removesuffix("\n" + hint) for page in pages).split()
+    assert "".join(words) == "".join(body.split())  # a word cut across two pages is still all there
+
+
+@settings(max_examples=150, deadline=None)
+@given(text=SMS_TEXT)
+def test_sizing_is_total_and_consistent(text: str) -> None:
+    size = sizing(text)
+    assert size.encoding in ("GSM-7", "UCS-2") and size.segments >= (1 if text else 0)

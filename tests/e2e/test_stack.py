@@ -30,13 +30,8 @@ def stack() -> Iterator[Settings]:
 
     ensure_index(settings.content_dir, settings, progress=False)
     train_if_needed(settings)
-    running = Stack(settings)
-    running.start()
-    try:
-        running.wait_ready()
+    with Stack(settings):
         yield settings
-    finally:
-        running.stop()
 
 
 def say(settings: Settings, sender: str, text: str) -> list[str]:

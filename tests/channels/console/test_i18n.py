@@ -12,6 +12,7 @@ from channels.console.i18n import catalogue, ui_label, ui_text
 from channels.console.queue import VIEWS
 from channels.console.routers import NOTICES
 from channels.models import ConversationState
+from channels.outbox import SEND_FAILED
 from knowledge_base.schema import URGENCY_CATEGORIES
 
 CONSOLE = Path(__file__).parents[3] / "channels" / "console"
@@ -39,7 +40,7 @@ def test_every_key_the_templates_and_the_code_use_exists() -> None:
 @pytest.mark.parametrize(("prefix", "values"), [
     ("outcome", list(service.Outcome)), ("role", list(permissions.Role)), ("action", list(audit.AuditAction)),
     ("state", list(ConversationState)), ("category", list(URGENCY_CATEGORIES)),
-    ("reason", ["asked", "no_answer", "urgent", service.PROACTIVE_REASON]),
+    ("reason", ["asked", "no_answer", "urgent", service.PROACTIVE_REASON, SEND_FAILED]),
     ("flag", ["urgent", "myth", "myth_possible", "rumour"]), ("channel", ["sms", "whatsapp", "web"]),
     ("status", ["queued", "sent"]), ("author", ["person", "bot", "mediator", "system"]),
 ])

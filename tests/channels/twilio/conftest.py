@@ -60,10 +60,19 @@ def sms_params(sender: str, body: str, sid: str | None = None, to: str = SMS_NUM
             "NumMedia": "0", "NumSegments": "1", "SmsStatus": "received", "ApiVersion": "2010-04-01", **extra}
 
 
-def wait_for(condition: Callable[[], object], what: str, timeout_s: float = 30.0) -> None:
-    """Wait until `condition()` is truthy (work happens on other threads); fail saying `what`."""
+def wait_for(condition: Callable[[], object], what: str, timeout_s: float = 30.0,
+             ignoring: tuple[type[Exception], ...] = ()) -> None:
+    """Wait until `condition()` is truthy (work happens on other threads); fail saying `what`.
+
+    `ignoring`: errors that count as "not yet" (a database being restarted by the test).
+    """
     deadline = time.monotonic() + timeout_s
-    while not condition():
+    while True:
+        try:
+            if condition():
+                return
+        except ignoring:
+            pass
         if time.monotonic() > deadline:
             raise AssertionError(f"never happened: {what}")
         time.sleep(0.05)
@@ -73,9 +82,8 @@ def wait_for(condition: Callable[[], object], what: str, timeout_s: float = 30.0
 def fake_server() -> Iterator[FakeTwilio]:
     """The fake Twilio REST API, for the whole session."""
     fake = FakeTwilio(ACCOUNT, TOKEN, hang_s=2.0, callbacks=True)
-    server = ServerThread(fake.app, FAKE_PORT).start()
-    yield fake
-    server.stop()
+    with ServerThread(fake.app, FAKE_PORT):
+        yield fake
 
 
 @pytest.fixture()

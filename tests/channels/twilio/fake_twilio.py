@@ -171,6 +171,12 @@ class ServerThread:
         self.server.should_exit = True
         self.thread.join(timeout=10)
 
+    def __enter__(self) -> ServerThread:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
 
 def main() -> None:
     """Serve the fake in the foreground (the load script runs it as its own process)."""

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from channels.db import Database
 from channels.models import Conversation, Message, utcnow
-from channels.outbox import Outbox
+from channels.outbox import SEND_FAILED, Outbox
 from channels.twilio.rest import TwilioRest
 from passerelle.messages import text
 from passerelle.settings import Settings
@@ -103,6 +103,14 @@ def address(db: Database, conversation_id: str) -> str:
         return found.address
 
 
+def state(db: Database, conversation_id: str) -> tuple[str, str | None]:
+    """Who holds the conversation, and why it was handed over."""
+    with db.session() as session:
+        found = session.get(Conversation, conversation_id)
+        assert found is not None
+        return found.state, found.handoff_reason
+
+
 def test_5xx_is_retried_with_growing_delays_then_sent_once(settings: Settings, db: Database, clock: Clock,
                                                            fake: FakeTwilio) -> None:
     outbox = outbox_for(settings, db, clock, twilio_retry_base_s=10.0, twilio_retry_max_s=1000.0)
@@ -124,17 +132,22 @@ def test_5xx_is_retried_with_growing_delays_then_sent_once(settings: Settings, d
     assert sent.provider_sid == fake.messages[0]["sid"] and fake.messages[0]["body"] == "Bonjour"
 
 
-def test_gives_up_after_the_last_attempt_and_says_why(settings: Settings, db: Database, clock: Clock,
-                                                      fake: FakeTwilio) -> None:
+def test_gives_up_after_the_last_attempt_says_why_and_hands_the_conversation_to_mediators(
+        settings: Settings, db: Database, clock: Clock, fake: FakeTwilio) -> None:
     outbox = outbox_for(settings, db, clock, twilio_send_max_attempts=3)
-    row_id = queue(db, conversation(db, clock), "Bonjour")
-    fake.fail_next("500", "500", "500")
-    for _ in range(3):
-        outbox.send_due()
+    conversation_id = conversation(db, clock)
+    row_id = queue(db, conversation_id, "Bonjour")
+    fake.fail_next("500", "500")
+    outbox.send_due()
+    assert state(db, conversation_id) == ("bot", None)  # a retry is not yet a failure
+    fake.fail_next("500")
+    for _ in range(2):
         clock.advance(60)
+        outbox.send_due()
     failed = row(db, row_id)
     assert failed.status == "failed" and failed.meta["reason"] == "gave up after 3 attempts: HTTP 500"
     assert fake.messages == []
+    assert state(db, conversation_id) == ("waiting", SEND_FAILED)
 
 
 def test_a_send_twilio_accepted_without_answering_is_found_not_sent_again(settings: Settings, db: Database,
@@ -182,6 +195,7 @@ def test_an_invalid_number_fails_with_twilio_code(settings: Settings, db: Databa
     outbox.send_due()
     failed = row(db, row_id)
     assert failed.status == "failed" and "21211" in failed.meta["reason"]
+    assert state(db, failed.conversation_id) == ("waiting", SEND_FAILED)
     clock.advance(3600)
     assert outbox.send_due() == 0 and fake.attempts == 1  # never tried again
 
@@ -197,6 +211,7 @@ def test_unsubscribed_at_twilio_marks_the_person_opted_out(settings: Settings, d
     outbox.send_due()
     assert row(db, later).status == "failed" and row(db, later).meta["reason"] == "opted_out"
     assert fake.attempts == 1
+    assert state(db, conversation_id) == ("bot", None)  # the person said stop: nothing for a mediator to do
 
 
 def test_one_number_gets_a_burst_then_waits_and_others_are_not_held_up(settings: Settings, db: Database,

@@ -1,0 +1,252 @@
+"""Faults under the real stack: action server, Rasa, PostgreSQL and Twilio failing, the gateway killed.
+
+One stack for the whole module (Rasa, action server and web app on 8450/5450/5451 with the trained
+model of var/test-e2e/, its database on a throw-away PostgreSQL on 55450) and the fake Twilio REST
+API in this process (8490). Each test breaks one thing, checks what people receive meanwhile, puts
+it back and checks that every message Twilio got a 200 for is processed and answered exactly once:
+one inbound row, done, and each reply row sent to Twilio once.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from urllib.parse import parse_qs, urlparse
+
+import httpx
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
+
+from channels.db import Database
+from channels.models import Conversation, Message
+from channels.sms import normalise
+from knowledge_base.build import ensure_index
+from passerelle.messages import text
+from passerelle.settings import ROOT, Settings
+from passerelle.stack import Stack, train_if_needed
+from tests.channels.twilio.conftest import ACCOUNT, SMS_NUMBER, TOKEN, new_sid, person, signature, sms_params
+from tests.channels.twilio.conftest import wait_for as twilio_wait_for
+from tests.channels.twilio.fake_twilio import FakeTwilio, ServerThread
+from tests.support.servers import Postgres, postgres
+
+pytestmark = pytest.mark.slow
+
+WEB, RASA, ACTIONS, FAKE, PG = 8450, 5450, 5451, 8490, 55450
+SETTLE_S = 240.0  # generous: a shared 2-core machine can be very slow; nothing here measures speed
+QUESTIONS = ["comment avoir une carte vitale", "pharmacie de garde ce soir", "c koi mon espace santé",
+             "comment trouver un medecin traitant"]
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeTwilio]:
+    fake = FakeTwilio(ACCOUNT, TOKEN, hang_s=4.0, callbacks=True)
+    with ServerThread(fake.app, FAKE):
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def pg() -> Iterator[Postgres]:
+    with postgres(PG) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def stack(pg: Postgres, fake: FakeTwilio) -> Iterator[Stack]:
+    data_dir = ROOT / "var" / "test-e2e"  # shares the trained model with test_stack.py
+    settings = Settings(
+        data_dir=data_dir, index_root=ROOT / "var" / "index", web_port=WEB, rasa_url=f"http://127.0.0.1:{RASA}",
+        action_port=ACTIONS, database_url=pg.url, rasa_timeout_s=5.0,
+        twilio_account_sid=ACCOUNT, twilio_auth_token=TOKEN, twilio_api_base_url=f"http://127.0.0.1:{FAKE}",
+        twilio_sms_numbers=(SMS_NUMBER,), public_base_url=f"http://127.0.0.1:{WEB}", twilio_timeout_s=2.0,
+        twilio_retry_base_s=0.3, twilio_retry_max_s=1.0, twilio_send_max_attempts=3, twilio_recipient_burst=20)
+    ensure_index(settings.content_dir, settings, progress=False)
+    train_if_needed(settings)
+    with Stack(settings) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def db(pg: Postgres) -> Database:
+    return Database(pg.url)
+
+
+def post(sender: str, body: str, sid: str | None = None) -> int | str:
+    """Twilio delivering an SMS; the HTTP status, or the error's name if nothing answered."""
+    url = f"http://127.0.0.1:{WEB}/twilio/sms"
+    params = sms_params(sender, body, sid=sid)
+    try:
+        return httpx.post(url, data=params, headers={"X-Twilio-Signature": signature(url, params)},
+                          timeout=30).status_code
+    except httpx.HTTPError as exc:
+        return type(exc).__name__
+
+
+def rows(db: Database, sender: str) -> list[Message]:
+    with db.session() as session:
+        return list(session.scalars(select(Message).join(Message.conversation)
+                                    .where(Conversation.address == sender).order_by(Message.seq)))
+
+
+def inbound(db: Database, sender: str) -> list[Message]:
+    return [m for m in rows(db, sender) if m.direction == "in"]
+
+
+def conversation(db: Database, sender: str) -> Conversation:
+    with db.session() as session:
+        return session.scalars(select(Conversation).where(Conversation.address == sender)).one()
+
+
+def sent_bodies(fake: FakeTwilio, sender: str) -> list[str]:
+    return [m["body"] for m in fake.sent_to(sender)]
+
+
+def wait_for(condition: Callable[[], object], what: str, timeout_s: float = SETTLE_S) -> None:
+    """Poll `condition`, which may fail while the database restarts."""
+    twilio_wait_for(condition, what, timeout_s, ignoring=(DBAPIError,))
+
+
+def settled(db: Database, senders: list[str]) -> bool:
+    """Every inbound message of these people processed and every reply sent."""
+    for sender in senders:
+        messages = rows(db, sender)
+        if any(m.direction == "in" and m.status != "done" for m in messages):
+            return False
+        if any(m.direction == "out" and m.status in ("queued", "sending") for m in messages):
+            return False
+    return True
+
+
+def assert_exactly_once(db: Database, fake: FakeTwilio, senders: list[str]) -> None:
+    """One stored inbound message each, processed, with every reply row sent to Twilio once."""
+    for sender in senders:
+        messages = rows(db, sender)
+        received = [m for m in messages if m.direction == "in"]
+        replies = [m for m in messages if m.direction == "out"]
+        assert len(received) == 1 and received[0].status == "done", sender
+        assert replies and all(m.status in ("sent", "delivered") for m in replies), [m.status for m in replies]
+        sends = Counter(parse_qs(urlparse(m["status_callback"]).query)["m"][0] for m in fake.sent_to(sender))
+        assert sends == {m.id: 1 for m in replies}
+
+
+def test_action_server_down_urgent_still_answered_others_told_then_answered(
+        stack: Stack, fake: FakeTwilio, db: Database) -> None:
+    stack.kill("actions")
+    urgent, asker = person(), person()
+    try:
+        assert post(urgent, "mon pere se tient la poitrine, il est tout gris") == 200
+        assert post(asker, "comment avoir une carte vitale") == 200
+        wait_for(lambda: len(fake.sent_to(urgent)) == 2 and fake.sent_to(asker), "the first replies were sent")
+        emergency, notice = sent_bodies(fake, urgent)
+        assert "15" in emergency and notice == normalise(text("handoff_urgent", "fr"), transliterate=True)
+        assert conversation(db, urgent).state == "waiting"  # in the mediators' queue, urgent first
+        assert sent_bodies(fake, asker) == [normalise(text("service_down", "fr"), transliterate=True)]
+        assert inbound(db, asker)[0].status == "deferred"  # kept, retried
+    finally:
+        stack.start(only="actions")
+    wait_for(lambda: settled(db, [urgent, asker]) and len(fake.sent_to(asker)) == 2, "answered once it was back")
+    assert "carte Vitale" in sent_bodies(fake, asker)[1]
+    assert_exactly_once(db, fake, [urgent, asker])
+
+
+def test_rasa_hung_times_out_then_queued_messages_are_answered(stack: Stack, fake: FakeTwilio, db: Database) -> None:
+    stack.send_signal("rasa", signal.SIGSTOP)  # accepts connections, answers nothing
+    askers, urgent = [person(), person()], person()
+    try:
+        assert post(urgent, "jarrive plus a respirer, mes levres sont bleues") == 200
+        for asker, question in zip(askers, QUESTIONS, strict=False):
+            assert post(asker, question) == 200
+        wait_for(lambda: all(fake.sent_to(a) for a in askers), "the service-problem replies were sent")
+        wait_for(lambda: len(fake.sent_to(urgent)) == 2, "the emergency answer was sent")
+        assert "15" in sent_bodies(fake, urgent)[0] or "112" in sent_bodies(fake, urgent)[0]
+        for asker in askers:
+            assert sent_bodies(fake, asker) == [normalise(text("service_down", "fr"), transliterate=True)]
+            assert inbound(db, asker)[0].status == "deferred"
+    finally:
+        stack.send_signal("rasa", signal.SIGCONT)
+    wait_for(lambda: settled(db, askers) and all(len(fake.sent_to(a)) == 2 for a in askers), "answered once back")
+    assert_exactly_once(db, fake, [*askers, urgent])
+
+
+def test_rasa_down_then_restarted_queued_messages_are_answered(stack: Stack, fake: FakeTwilio, db: Database) -> None:
+    stack.kill("rasa")
+    asker = person()
+    try:
+        assert post(asker, "comment avoir une carte vitale") == 200
+        wait_for(lambda: fake.sent_to(asker), "the service-problem reply was sent")
+        assert post(asker, "et pour mon fils ?") == 200  # told once per outage, kept as well
+        wait_for(lambda: [m.status for m in inbound(db, asker)] == ["deferred", "deferred"], "both kept")
+        assert sent_bodies(fake, asker) == [normalise(text("service_down", "fr"), transliterate=True)]
+    finally:
+        stack.start(only="rasa")
+    wait_for(lambda: all(m.status == "done" for m in inbound(db, asker)) and settled(db, [asker]),
+             "both answered once Rasa was back")
+    received = inbound(db, asker)
+    replies = [m for m in rows(db, asker) if m.direction == "out"]
+    assert {(m.meta or {}).get("in_reply_to") for m in replies} == {m.id for m in received}  # nothing lost
+    sends = Counter(parse_qs(urlparse(m["status_callback"]).query)["m"][0] for m in fake.sent_to(asker))
+    assert sends == {m.id: 1 for m in replies}
+
+
+def test_twilio_failing_is_retried_with_backoff_sent_once_or_handed_to_mediators(
+        stack: Stack, fake: FakeTwilio, db: Database) -> None:
+    lucky, unlucky = person(), person()
+    fake.fail_next("500", "hang")  # an error, then a time-out Twilio never recorded
+    assert post(lucky, "AIDE") == 200
+    wait_for(lambda: settled(db, [lucky]), "the reply went out in the end")
+    assert_exactly_once(db, fake, [lucky])
+    [reply] = [m for m in rows(db, lucky) if m.direction == "out"]
+    assert reply.attempts == 2 and "retry_at" not in reply.meta
+
+    fake.fail_next("500", "500", "500")  # as many as the configured attempts
+    assert post(unlucky, "AIDE") == 200
+    wait_for(lambda: [m.status for m in rows(db, unlucky) if m.direction == "out"] == ["failed"], "gave up")
+    [failed] = [m for m in rows(db, unlucky) if m.direction == "out"]
+    assert failed.attempts == 3 and "gave up after 3 attempts" in failed.meta["reason"]
+    assert fake.sent_to(unlucky) == []
+    held = conversation(db, unlucky)
+    assert held.state == "waiting" and held.handoff_reason == "send_failed"  # in the mediators' queue
+
+
+def test_postgres_restarted_mid_load_every_acknowledged_message_processed_once(
+        stack: Stack, fake: FakeTwilio, db: Database, pg: Postgres) -> None:
+    senders = [person() for _ in range(16)]
+    sids = {sender: new_sid() for sender in senders}
+    statuses: dict[str, int | str] = {}
+
+    def load() -> None:
+        for index, sender in enumerate(senders):
+            statuses[sender] = post(sender, QUESTIONS[index % len(QUESTIONS)], sid=sids[sender])
+            time.sleep(0.25)
+
+    driver = threading.Thread(target=load)
+    driver.start()
+    wait_for(lambda: len(statuses) >= 4, "the load started", timeout_s=60)
+    pg.restart()
+    driver.join()
+    assert 200 in statuses.values() and set(statuses.values()) <= {200, 503}  # "not now", never a crash
+    for index, sender in enumerate(senders):  # Twilio's retries of what was not acknowledged
+        while statuses[sender] != 200:
+            statuses[sender] = post(sender, QUESTIONS[index % len(QUESTIONS)], sid=sids[sender])
+    wait_for(lambda: settled(db, senders), "every message processed and answered")
+    assert_exactly_once(db, fake, senders)
+
+
+def test_gateway_killed_mid_load_then_restarted_every_message_processed_once(
+        stack: Stack, fake: FakeTwilio, db: Database) -> None:
+    senders = [person() for _ in range(12)]
+    for index, sender in enumerate(senders):
+        assert post(sender, QUESTIONS[index % len(QUESTIONS)]) == 200
+
+    def done() -> int:
+        return sum(1 for sender in senders if inbound(db, sender)[0].status == "done")
+
+    wait_for(lambda: done() >= 2, "processing started")
+    stack.kill("web")
+    assert done() < len(senders)  # killed in the middle of the batch
+    stack.start(only="web")
+    wait_for(lambda: settled(db, senders), "every message processed and answered after the restart")
+    assert_exactly_once(db, fake, senders)
