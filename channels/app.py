@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from channels.console.routers import install as install_console
 from channels.db import Database
+from channels.editor.routers import install as install_content
 from channels.gateway import Gateway, Inbound
 from channels.health import check_components
 from channels.outbox import Outbox
@@ -82,13 +83,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         workers.start()
         outbox.start()
+        publisher.start()
         yield
         workers.stop()
         outbox.stop()
+        publisher.stop()
 
     app = FastAPI(title="Passerelle Santé", lifespan=lifespan)
     app.state.settings, app.state.db, app.state.gateway, app.state.searcher = settings, db, gateway, searcher
     install_console(app)
+    install_content(app)
+    publisher = app.state.content_console.publisher
     app.state.workers, app.state.outbox = workers, outbox
     app.include_router(twilio_router(settings, gateway, workers, outbox))
     templates = Jinja2Templates(directory=str(WEB / "templates"))
