@@ -170,7 +170,7 @@ def list_entries(session: Session, query: str = "", language: str = "", state: s
                        live=live.number if live else None,
                        open_status=found["open"].status if "open" in found else None,
                        open_number=found["open"].number if "open" in found else None,
-                       review_due=entry_of(live).review_due if live else None)
+                       review_due=_date(live.data.get("review_due")) if live else None)
         if language and row.language != language:
             continue
         if state == "open" and row.open_status is None or state == "in_review" and row.open_status != "in_review":
@@ -183,12 +183,37 @@ def list_entries(session: Session, query: str = "", language: str = "", state: s
     return result
 
 
-def due_for_review(session: Session, today: dt.date) -> list[tuple[Entry, bool]]:
-    """Published entries whose review is due by the end of this month: (entry, already overdue)."""
+@dataclass(frozen=True)
+class DueRow:
+    """A published entry whose review is due."""
+
+    id: str
+    title: str
+    review_due: dt.date | None
+    reviewed_by: str | None
+    reviewed_on: dt.date | None
+    overdue: bool
+
+
+def _date(value: Any) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def due_for_review(session: Session, today: dt.date) -> list[DueRow]:
+    """Published entries whose review is due by the end of this month (or has no date), oldest first."""
     month_end = (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
-    due = [e for e in published_entries(session) if e.review_due is None or e.review_due <= month_end]
-    due.sort(key=lambda e: (e.review_due or dt.date.min, e.id))
-    return [(e, e.review_due is None or e.review_due < today) for e in due]
+    due = []
+    for row in session.scalars(select(KbVersion).where(KbVersion.status == Status.published.value)):
+        data = row.data or {}
+        when = _date(data.get("review_due"))
+        if when is None or when <= month_end:
+            due.append(DueRow(id=row.entry_id, title=str(data.get("title", "")), review_due=when,
+                              reviewed_by=data.get("reviewed_by"), reviewed_on=_date(data.get("reviewed_on")),
+                              overdue=when is None or when < today))
+    return sorted(due, key=lambda r: (r.review_due or dt.date.min, r.id))
 
 
 def variants_of(session: Session, topic: str) -> list[Entry]:

@@ -12,6 +12,7 @@ of `passerelle kb validate`. A row equal to the entry's current text is reported
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import zipfile
 from collections.abc import Iterable
@@ -51,9 +52,13 @@ class ImportReport:
 
 
 def entry_yaml(entry: Entry) -> str:
-    """One entry as the repository's content files write it."""
-    return yaml.safe_dump(entry.model_dump(mode="json", exclude_defaults=True), allow_unicode=True,
-                          sort_keys=False, width=100)
+    """One entry as the repository's content files write it (dates as YAML dates, no empty fields)."""
+    data: dict[str, Any] = {}
+    for name, value in entry.model_dump(mode="json").items():
+        if value is None or value == [] or (name, value) in (("vetted", True), ("machine_assisted", False)):
+            continue
+        data[name] = dt.date.fromisoformat(value) if name in ("reviewed_on", "review_due") else value
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
 
 
 def export_zip(entries: Iterable[Entry]) -> bytes:

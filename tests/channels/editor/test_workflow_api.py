@@ -176,10 +176,10 @@ def test_the_re_review_list_holds_entries_due_this_month(client: TestClient, db:
     today = dt.date(2027, 11, 3)
     with db.session() as session:
         due = service.due_for_review(session, today)
-        assert {entry.id for entry, _ in due} >= {ENTRY}  # shipped with review_due 2027-11-20
-        assert all(not overdue for _, overdue in due)
+        assert {row.id for row in due} >= {ENTRY}  # shipped with review_due 2027-11-20
+        assert all(not row.overdue for row in due)
         assert service.due_for_review(session, dt.date(2027, 10, 31)) == []
-        assert all(overdue for _, overdue in service.due_for_review(session, dt.date(2027, 12, 1)))
+        assert all(row.overdue for row in service.due_for_review(session, dt.date(2027, 12, 1)))
 
 
 def test_content_pages_need_the_content_permission_and_a_csrf_token(client: TestClient, people, as_person) -> None:
