@@ -385,20 +385,19 @@ def gaps_page(request: Request, user: Editor) -> Response:
 # -- import and export ---------------------------------------------------------------------
 
 
-@router.get("/export.csv")
-def export_as_csv(request: Request, _user: Editor) -> Response:
-    with _content(request).db.session() as session:
-        body = export_csv(service.published_entries(session))
-    return Response(body, media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": 'attachment; filename="knowledge-base.csv"'})
+EXPORTS = {"csv": (export_csv, "text/csv; charset=utf-8"), "zip": (export_zip, "application/zip")}
 
 
-@router.get("/export.zip")
-def export_as_zip(request: Request, _user: Editor) -> Response:
+@router.get("/export.{fmt}")
+def export(request: Request, fmt: str, _user: Editor) -> Response:
+    """The published versions as CSV, or as the project's YAML files in a zip."""
+    if fmt not in EXPORTS:
+        return Response(status_code=404)
+    make, media_type = EXPORTS[fmt]
     with _content(request).db.session() as session:
-        body = export_zip(service.published_entries(session))
-    return Response(body, media_type="application/zip",
-                    headers={"Content-Disposition": 'attachment; filename="knowledge-base.zip"'})
+        body = make(service.published_entries(session))
+    return Response(body, media_type=media_type,
+                    headers={"Content-Disposition": f'attachment; filename="knowledge-base.{fmt}"'})
 
 
 @router.get("/import")

@@ -5,20 +5,23 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from channels.app import create_app
 from channels.console.auth import SignedIn
 from channels.db import Database
 from channels.editor.models import KbPublication, PublicationStatus
 from knowledge_base.build import ensure_index
 from passerelle.settings import ROOT, Settings
-from tests.channels.console.conftest import FAST_HASHES, HTML, add_account, sign_in
+from tests.channels.console import conftest as console_fixtures
+from tests.channels.console.conftest import FAST_HASHES, add_account, sign_in
+
+# The console's own fixtures, run on `console_settings` below (the editor's settings).
+db, app, client, new_client = console_fixtures.db, console_fixtures.app, console_fixtures.client, \
+    console_fixtures.new_client
 
 TOPICS = ("carte-vitale-obtenir", "carte-vitale-perdue", "ameli-creer-compte")
 ENTRY = "carte-vitale-perdue-fr"
@@ -52,21 +55,9 @@ def editor_settings(tmp_path: Path, small_kb: Path, small_index: Path) -> Settin
 
 
 @pytest.fixture()
-def db(editor_settings: Settings) -> Database:
-    database = Database(editor_settings.effective_database_url)
-    database.create_all()
-    return database
-
-
-@pytest.fixture()
-def app(editor_settings: Settings, db: Database) -> FastAPI:
-    return create_app(editor_settings)
-
-
-@pytest.fixture()
-def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app, headers=HTML) as test_client:
-        yield test_client
+def console_settings(editor_settings: Settings) -> Settings:
+    """The console's fixtures (`db`, `app`, `client`, `new_client`) run on the editor's settings."""
+    return editor_settings
 
 
 @pytest.fixture()
@@ -93,17 +84,6 @@ def as_person(client: TestClient, new_client: Callable[[], TestClient]) -> Calla
         return browsers[email]
 
     return signed
-
-
-@pytest.fixture()
-def new_client(app: FastAPI) -> Callable[[], TestClient]:
-    made: list[TestClient] = []
-
-    def make() -> TestClient:
-        made.append(TestClient(app, headers=HTML))
-        return made[-1]
-
-    return make
 
 
 def wait_for_publication(db: Database, timeout_s: float = 120) -> KbPublication:
