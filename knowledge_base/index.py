@@ -146,11 +146,13 @@ def make_faiss_index(vectors: np.ndarray, exact_max: int) -> tuple[faiss.Index, 
 
 
 def build_index(entries: list[Entry], embedder: Embedder, index_root: Path, *, exact_max: int,
-                progress: Callable[[int], None] | None = None, reuse: IndexSnapshot | None = None) -> Path:
+                progress: Callable[[int], None] | None = None, reuse: IndexSnapshot | None = None,
+                source: str = "files") -> Path:
     """Embed the live entries and publish a new snapshot under `index_root`; returns its folder.
 
     With `reuse` (a snapshot made by the same embedder), entries whose texts did not change keep
-    their vectors from it.
+    their vectors from it. `source` records where the entries came from ("files", or "editors"
+    for the content console's published versions).
     """
     live = [e for e in entries if e.is_live]
     started = time.perf_counter()
@@ -169,6 +171,7 @@ def build_index(entries: list[Entry], embedder: Embedder, index_root: Path, *, e
             out.write(entry.model_dump_json() + "\n")
     meta = {
         "content_hash": digest,
+        "source": source,
         "embedder": embedder.name,
         "dim": embedder.dim,
         "entries": len(live),

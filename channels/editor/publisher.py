@@ -53,7 +53,7 @@ def rebuild_index(db: Database, settings: Settings, embedder: Embedder) -> Built
     with db.session() as session:
         entries = published_entries(session)
     path = build_index(entries, embedder, settings.index_dir, exact_max=settings.exact_index_max_vectors,
-                       reuse=_previous(settings))
+                       reuse=_previous(settings), source="editors")
     return Built(snapshot=path.name, entries=len(entries), seconds=round(time.perf_counter() - started, 2))
 
 

@@ -240,25 +240,37 @@ _seed_lock = threading.Lock()
 
 
 def seed_from_files(db: Database, settings: Settings) -> int:
-    """Import every entry of the content directory the database does not know yet; returns how many.
+    """Bring the content files into the database; returns how many versions it added.
 
-    Idempotent: run on first use of the console and by `make run`. Known entries are never
-    touched again (the editors own them from then on); an entry new in the files is added.
+    Run on first use of the console and by `make run`; idempotent. An entry new in the files is
+    added. An entry whose file changed is updated only if nobody has edited it in the console
+    (all its versions came from the files): the files stay the project's reviewable source, but
+    once editors own an entry a newer file never overwrites their work.
     """
     with _seed_lock, db.session() as session:
-        known = set(session.scalars(select(KbEntry.id)))
         entries, _problems = load_entries(settings.content_dir)
         added = 0
         for entry in entries:
-            if entry.id in known:
+            rows = versions_of(session, entry.id)
+            if any(row.source != "files" for row in rows):
                 continue
-            session.add(KbEntry(id=entry.id, topic=entry.topic, language=entry.language))
-            session.flush()
+            data = entry.model_dump(mode="json")
+            if rows and {**rows[0].data, "version": None} == {**data, "version": None}:
+                continue
+            if not rows:
+                session.add(KbEntry(id=entry.id, topic=entry.topic, language=entry.language))
+                session.flush()
+            number = max(entry.version, rows[0].number + 1) if rows else entry.version
             now = utcnow()
-            session.add(KbVersion(entry_id=entry.id, number=entry.version, status=entry.status.value,
-                                  data=entry.model_dump(mode="json"), change_note="", source="files",
+            if entry.is_live:
+                session.execute(update(KbVersion).where(KbVersion.entry_id == entry.id,
+                                                        KbVersion.status == Status.published.value)
+                                .values(status=Status.archived.value, archived_at=now))
+            session.add(KbVersion(entry_id=entry.id, number=number, status=entry.status.value,
+                                  data={**data, "version": number}, change_note="", source="files",
                                   contributors=[], created_at=now, updated_at=now,
                                   published_at=now if entry.is_live else None))
+            session.flush()
             added += 1
         return added
 

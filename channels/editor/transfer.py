@@ -17,6 +17,7 @@ import io
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -68,6 +69,17 @@ def export_zip(entries: Iterable[Entry]) -> bytes:
         for entry in entries:
             archive.writestr(f"{entry.language}/{entry.topic}.yaml", entry_yaml(entry))
     return buffer.getvalue()
+
+
+def write_files(entries: Iterable[Entry], out_dir: Path) -> int:
+    """Write `<language>/<topic>.yaml` files under `out_dir` (e.g. the repository's content folder)."""
+    written = 0
+    for entry in entries:
+        target = out_dir / entry.language / f"{entry.topic}.yaml"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(entry_yaml(entry), encoding="utf-8")
+        written += 1
+    return written
 
 
 def export_csv(entries: Iterable[Entry]) -> str:

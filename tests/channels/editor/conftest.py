@@ -22,6 +22,7 @@ from tests.channels.console.conftest import FAST_HASHES, add_account, sign_in
 # The console's own fixtures, run on `console_settings` below (the editor's settings).
 db, app, client, new_client = console_fixtures.db, console_fixtures.app, console_fixtures.client, \
     console_fixtures.new_client
+browser_type_launch_args = console_fixtures.browser_type_launch_args  # Debian's headless Chromium
 
 TOPICS = ("carte-vitale-obtenir", "carte-vitale-perdue", "ameli-creer-compte")
 ENTRY = "carte-vitale-perdue-fr"

@@ -16,7 +16,8 @@ from channels.console.auth import SignedIn
 from channels.db import Database
 from channels.editor import service
 from channels.editor.models import KbVersion
-from channels.editor.publisher import IndexPublisher, ensure_live_index, latest_publication
+from channels.editor.publisher import IndexPublisher, ensure_live_index, latest_publication, rebuild_index
+from knowledge_base.build import ensure_index
 from knowledge_base.embedders import get_embedder
 from knowledge_base.index import current_snapshot_name
 from knowledge_base.search import Searcher
@@ -128,3 +129,33 @@ def test_a_restart_keeps_the_published_content_not_the_files(db: Database, edito
     assert ensure_live_index(db, editor_settings, embedder)
     found = Searcher(editor_settings).search(QUESTION, language="fr").entry
     assert found is not None and found.version == 2 and found.answer_sms.startswith("Appelez le 36 46")
+
+
+def test_building_from_the_files_never_replaces_what_editors_published(db: Database, editor_settings: Settings,
+                                                                       people) -> None:
+    service.seed_from_files(db, editor_settings)
+    publish_text(db, editor_settings, people, "Appelez le 36 46 pour bloquer la carte. Puis commandez-en une.")
+    rebuild_index(db, editor_settings, CountingEmbedder(editor_settings))
+    published = current_snapshot_name(editor_settings.index_dir)
+    report = ensure_index(editor_settings.content_dir, editor_settings, progress=False)  # `passerelle kb build`
+    assert not report.rebuilt and current_snapshot_name(editor_settings.index_dir) == published
+    assert ensure_index(editor_settings.content_dir, editor_settings, force=True, progress=False).rebuilt
+
+
+def test_changed_files_update_entries_nobody_edited_in_the_console(tmp_path, db: Database,
+                                                                   editor_settings: Settings, people) -> None:
+    content = tmp_path / "content"
+    shutil.copytree(editor_settings.content_dir, content)
+    settings = editor_settings.model_copy(update={"content_dir": content})
+    assert service.seed_from_files(db, settings) == 6
+    for topic in ("carte-vitale-perdue", "carte-vitale-obtenir"):
+        path = content / "fr" / f"{topic}.yaml"
+        path.write_text(path.read_text(encoding="utf-8").replace("title: ", "title: Nouveau - ", 1), encoding="utf-8")
+    service.save_draft(db, people["eve"], "carte-vitale-obtenir-fr", {"answer_long": "Texte de l'équipe locale."})
+    assert service.seed_from_files(db, settings) == 1 and service.seed_from_files(db, settings) == 0
+    with db.session() as session:
+        updated = service.live_version(session, ENTRY)
+        kept = service.live_version(session, "carte-vitale-obtenir-fr")
+        assert updated is not None and (updated.number, updated.source) == (2, "files")
+        assert updated.data["title"].startswith("Nouveau - ") and updated.data["version"] == 2
+        assert kept is not None and not kept.data["title"].startswith("Nouveau")

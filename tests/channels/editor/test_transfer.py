@@ -8,10 +8,13 @@ import zipfile
 
 import yaml
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 from channels.db import Database
 from channels.editor import service
 from channels.editor.transfer import export_csv, export_zip, import_records, read_upload
+from passerelle import settings as settings_module
+from passerelle.cli import app
 from passerelle.settings import Settings
 from tests.channels.editor.conftest import ENTRY
 
@@ -71,3 +74,20 @@ def test_unreadable_files_are_refused_whole(client: TestClient, people, as_perso
                       files={"upload": ("two.yaml", yaml_list, "application/yaml")})
     assert report.status_code == 200
     assert "two.yaml #1" in report.text and "two.yaml #2" in report.text and "lignes refusées : 2" in report.text
+
+
+def test_the_export_command_writes_the_published_versions_back_to_files(tmp_path, small_kb, people, db: Database,
+                                                                        editor_settings: Settings) -> None:
+    service.seed_from_files(db, editor_settings)
+    service.save_draft(db, people["eve"], ENTRY, {"title": "Carte Vitale perdue ou volée"})
+    service.submit(db, editor_settings, people["eve"], ENTRY)
+    service.publish(db, editor_settings, people["rita"], ENTRY)
+    settings_module.get_settings.cache_clear()
+    command = ["kb", "export", "--out", str(tmp_path / "out"), "--csv", str(tmp_path / "kb.csv")]
+    result = CliRunner().invoke(app, command, env={"PASSERELLE_DATA_DIR": str(editor_settings.data_dir),
+                                                  "PASSERELLE_CONTENT_DIR": str(small_kb)})
+    settings_module.get_settings.cache_clear()
+    assert result.exit_code == 0 and "exported 6 published entries" in result.stdout
+    written = yaml.safe_load((tmp_path / "out" / "fr" / "carte-vitale-perdue.yaml").read_text(encoding="utf-8"))
+    assert (written["title"], written["version"], written["reviewed_by"]) == ("Carte Vitale perdue ou volée", 2, "Rita")
+    assert len(list(csv.DictReader(io.StringIO((tmp_path / "kb.csv").read_text(encoding="utf-8"))))) == 6
