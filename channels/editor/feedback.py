@@ -8,8 +8,9 @@ turns them into catalogue sentences.
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from urllib.parse import urlparse
@@ -33,7 +34,7 @@ class Finding:
     field: str
     level: str  # ok | warn | problem
     code: str
-    values: dict[str, object] = field(default_factory=dict)
+    values: dict[str, object] = dataclasses.field(default_factory=dict)
 
 
 @cache
