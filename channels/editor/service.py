@@ -138,7 +138,9 @@ def view(session: Session, rows: list[KbVersion]) -> list[VersionView]:
     for row in rows:
         entry = entry_of(row)
         author = names.get(row.author_id, "") if row.author_id else ""
-        reviewer = names.get(row.reviewer_id, "") if row.reviewer_id else (entry.reviewed_by or "")
+        # Versions from the files name their reviewer in the file itself.
+        reviewer = names.get(row.reviewer_id, "") if row.reviewer_id else \
+            (entry.reviewed_by or "") if row.source == "files" else ""
         views.append(VersionView(row=row, entry=entry, author=author, reviewer=reviewer))
     return views
 
@@ -219,7 +221,10 @@ def due_for_review(session: Session, today: dt.date) -> list[DueRow]:
 def variants_of(session: Session, topic: str) -> list[Entry]:
     """The other language versions of a topic (their open version if any, else the live one)."""
     entries = []
-    for entry in session.scalars(select(KbEntry).where(KbEntry.topic == topic).order_by(KbEntry.language)):
+    # French and English first: the languages every topic is written in, the others translate them.
+    rows = sorted(session.scalars(select(KbEntry).where(KbEntry.topic == topic)),
+                  key=lambda e: (e.language not in ("fr", "en"), e.language))
+    for entry in rows:
         shown = open_version(session, entry.id) or live_version(session, entry.id)
         if shown is not None:
             entries.append(entry_of(shown))
@@ -358,7 +363,8 @@ def save_draft(db: Database, actor: SignedIn, entry_id: str, form: dict[str, Any
         if row is None:
             base = live_version(session, entry_id) or version(session, entry_id, _next_number(session, entry_id) - 1)
             number = _next_number(session, entry_id)
-            data = entry_from_form(form, {**base.data, "status": Status.draft.value, "version": number})
+            data = entry_from_form(form, {**base.data, "status": Status.draft.value, "version": number,
+                                          "reviewed_by": None, "reviewed_on": None})
             validated(data)
             row = KbVersion(entry_id=entry_id, number=number, status=Status.draft.value, data=data, source=source,
                             change_note=change_note.strip(), author_id=actor.user_id, contributors=[actor.user_id],

@@ -81,6 +81,8 @@ def test_edit_review_publish_and_the_simulator_answers_with_the_new_version(stac
 
     sign_in(page, stack, "eve@example.org")
     page.goto(f"{base(stack)}/console/content/entries/{ENTRY}")
+    expect(page.get_by_role("heading", name="Modifier (langue : fr)")).to_be_visible()
+    expect(page.locator(".variant h3")).to_contain_text("Lost, stolen")  # English beside French
     page.get_by_label("Réponse SMS").fill(NEW_SMS + " Respectez la posologie.")
     feedback = page.locator('ul.feedback[data-field="answer_sms"]')
     expect(feedback).to_contain_text("SMS (GSM-7)")
