@@ -108,6 +108,26 @@ class IndexPublisher:
         self._wake.set()
         return request_id
 
+    def catch_up(self) -> bool:
+        """At start: finish what a stopped process left (a build cut short, a request never built).
+
+        Builds marked running are marked failed; then, if the index in use is not the published
+        content, a rebuild is requested. Returns whether it requested one.
+        """
+        meta = read_meta(self.settings.index_dir)
+        if meta is None:  # no index at all: `passerelle kb build` / `make run` make the first one
+            return False
+        seed_from_files(self.db, self.settings)
+        with self.db.session() as session:
+            session.execute(update(KbPublication).where(KbPublication.status == PublicationStatus.running.value)
+                            .values(status=PublicationStatus.failed.value, finished_at=utcnow(),
+                                    error="interrupted: the web app stopped during the build"))
+            digest = content_hash(published_entries(session))
+        if meta.get("content_hash") == digest:
+            return False
+        self.request("catch up after a restart", None)
+        return True
+
     def run_pending(self) -> bool:
         """Build once for every pending request; False when there was none (or another process took them)."""
         with self.db.session() as session:
@@ -136,6 +156,10 @@ class IndexPublisher:
         return True
 
     def _loop(self) -> None:
+        try:
+            self.catch_up()
+        except Exception:  # noqa: BLE001 - a broken row must not stop publications; it is logged
+            log.exception("catching up on publications failed")
         while not self._stop.is_set():
             self._wake.wait(POLL_S)
             self._wake.clear()

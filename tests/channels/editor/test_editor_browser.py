@@ -9,6 +9,7 @@ database and a copy of the shipped index under var/test-editor/.
 
 from __future__ import annotations
 
+import json
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ from sqlalchemy import select
 
 from channels.console.users import add_user
 from channels.db import Database
+from channels.editor.models import KbPublication
 from channels.models import Message
 from knowledge_base.build import ensure_index
 from passerelle.settings import ROOT, Settings
@@ -116,6 +118,11 @@ def test_edit_review_publish_and_the_simulator_answers_with_the_new_version(stac
     with db.session() as session:
         cited = session.scalars(select(Message).where(Message.direction == "out", Message.body == after[0])).one()
         assert cited.meta["entry"] == {"id": ENTRY, "topic": "carte-vitale-perdue", "version": 2}
+        built = session.scalars(select(KbPublication).order_by(KbPublication.id.desc())).first()
+    # Figures, not asserts: how long the assistant took to follow (request to new snapshot in use).
+    (DATA / "publication.json").write_text(json.dumps({
+        "build_seconds": built.seconds, "entries": built.entries,
+        "request_to_swap_seconds": round((built.finished_at - built.requested_at).total_seconds(), 2)}))
 
     say(stack, sender, UNANSWERABLE)
     page.goto(f"{base(stack)}/console/content/gaps")

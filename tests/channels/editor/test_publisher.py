@@ -15,7 +15,7 @@ from sqlalchemy import update
 from channels.console.auth import SignedIn
 from channels.db import Database
 from channels.editor import service
-from channels.editor.models import KbVersion
+from channels.editor.models import KbPublication, KbVersion
 from channels.editor.publisher import IndexPublisher, ensure_live_index, latest_publication, rebuild_index
 from knowledge_base.build import ensure_index
 from knowledge_base.embedders import get_embedder
@@ -159,3 +159,19 @@ def test_changed_files_update_entries_nobody_edited_in_the_console(tmp_path, db:
         assert updated is not None and (updated.number, updated.source) == (2, "files")
         assert updated.data["title"].startswith("Nouveau - ") and updated.data["version"] == 2
         assert kept is not None and not kept.data["title"].startswith("Nouveau")
+
+
+def test_a_restarted_app_finishes_an_interrupted_publication(db: Database, editor_settings: Settings,
+                                                             people) -> None:
+    publisher = IndexPublisher(editor_settings, db, CountingEmbedder(editor_settings))
+    assert not publisher.catch_up()  # index and published content agree
+    publish_text(db, editor_settings, people, "Appelez le 36 46 pour bloquer la carte. Puis commandez-en une.")
+    publisher.request("publish", None)
+    with db.session() as session:  # the process died while building
+        session.execute(update(KbPublication).values(status="running"))
+    restarted = IndexPublisher(editor_settings, db, CountingEmbedder(editor_settings))
+    assert restarted.catch_up() and restarted.run_pending()
+    with db.session() as session:
+        statuses = [row.status for row in session.query(KbPublication).order_by(KbPublication.id)]
+    assert statuses == ["failed", "done"]
+    assert Searcher(editor_settings).search(QUESTION, language="fr").entry.version == 2
