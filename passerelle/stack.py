@@ -190,6 +190,19 @@ class Stack:
             time.sleep(1.0)
         raise TimeoutError(f"not ready after {timeout_s:.0f} s: {last}")
 
+    def __enter__(self) -> Stack:
+        """`with Stack(settings):` starts everything, waits until ready, and stops it all on leaving."""
+        self.start()
+        try:
+            self.wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
     def stop(self) -> None:
         """Terminate every process (and its children), then kill stragglers."""
         for process in self.processes.values():

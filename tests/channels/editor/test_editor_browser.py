@@ -14,7 +14,6 @@ import shutil
 import uuid
 from collections.abc import Iterator
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
@@ -27,7 +26,7 @@ from knowledge_base.build import ensure_index
 from passerelle.settings import ROOT, Settings
 from passerelle.stack import Stack, train_if_needed
 from tests.channels.console.conftest import PASSWORD
-from tests.channels.console.test_console_browser import base
+from tests.channels.console.test_console_browser import base, say
 
 pytestmark = pytest.mark.slow
 
@@ -53,19 +52,8 @@ def stack() -> Iterator[Settings]:
     with db.session() as session:
         add_user(session, settings, "eve@example.org", PASSWORD, ["editor"], name="Eve")
         add_user(session, settings, "rita@example.org", PASSWORD, ["reviewer"], name="Rita")
-    running = Stack(settings)
-    running.start()
-    try:
-        running.wait_ready()
+    with Stack(settings):
         yield settings
-    finally:
-        running.stop()
-
-
-def say(settings: Settings, sender: str, body: str) -> list[str]:
-    response = httpx.post(f"{base(settings)}/api/simulate", json={"sender": sender, "text": body}, timeout=180)
-    assert response.status_code == 200, response.text
-    return response.json()["replies"]
 
 
 def sign_in(page: Page, settings: Settings, email: str) -> None:
@@ -95,11 +83,11 @@ def test_edit_review_publish_and_the_simulator_answers_with_the_new_version(stac
     page.get_by_role("button", name="Essayer").click()
     expect(page.locator(".try-results")).to_contain_text("Avec cette modification")
     expect(page.locator(".try-results")).to_contain_text(ENTRY)
+    page.screenshot(path=str(DATA / "content-editor.png"), full_page=True)
     page.get_by_label("Note de modification").fill("Plus court, le numéro d'abord")
     page.get_by_role("button", name="Enregistrer et envoyer en relecture").click()
     expect(page.locator("#notice")).to_contain_text("Envoyé en relecture")
     expect(page.get_by_role("button", name="Publier cette version")).to_have_count(0)  # an editor cannot
-    page.screenshot(path=str(DATA / "content-editor.png"), full_page=True)
 
     reviewer = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     sign_in(reviewer, stack, "rita@example.org")
