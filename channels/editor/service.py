@@ -28,6 +28,7 @@ from pydantic import ValidationError
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from channels.console.audit import AuditAction, record
 from channels.console.auth import SignedIn
 from channels.console.permissions import Permission
 from channels.console.service import Refused
@@ -348,6 +349,7 @@ def create_entry(db: Database, actor: SignedIn, topic: str, language: str, form:
         session.add(KbVersion(entry_id=entry_id, number=1, status=Status.draft.value, data=data, source=source,
                               change_note=change_note.strip(), author_id=actor.user_id,
                               contributors=[actor.user_id]))
+        record(session, actor.user_id, AuditAction.kb_create, entry=entry_id, version=1)
     return entry_id
 
 
@@ -370,6 +372,7 @@ def save_draft(db: Database, actor: SignedIn, entry_id: str, form: dict[str, Any
                             change_note=change_note.strip(), author_id=actor.user_id, contributors=[actor.user_id],
                             based_on=base.number)
             session.add(row)
+            record(session, actor.user_id, AuditAction.kb_save, entry=entry_id, version=number)
             return number
         data = entry_from_form(form, {**row.data, "status": Status.draft.value})
         validated(data)
@@ -378,6 +381,7 @@ def save_draft(db: Database, actor: SignedIn, entry_id: str, form: dict[str, Any
         if change_note.strip():
             row.change_note = change_note.strip()
         _touch(row, actor)
+        record(session, actor.user_id, AuditAction.kb_save, entry=entry_id, version=row.number)
         return row.number
 
 
@@ -394,6 +398,7 @@ def submit(db: Database, settings: Settings, actor: SignedIn, entry_id: str) -> 
         row.status, row.submitted_at = Status.in_review.value, utcnow()
         row.data = {**row.data, "status": Status.in_review.value}
         _touch(row, actor)
+        record(session, actor.user_id, AuditAction.kb_submit, entry=entry_id, version=row.number)
         return row.number
 
 
@@ -430,6 +435,7 @@ def publish(db: Database, settings: Settings, actor: SignedIn, entry_id: str) ->
         if actor.user_id in (row.contributors or []) or actor.user_id == row.author_id:
             raise Refused("problem_own_change", status=403)
         _make_live(session, settings, row, actor)
+        record(session, actor.user_id, AuditAction.kb_publish, entry=entry_id, version=row.number)
         return row.number
 
 
@@ -445,6 +451,7 @@ def request_changes(db: Database, actor: SignedIn, entry_id: str, comment: str) 
         row.status, row.review_comment, row.reviewed_at = Status.draft.value, comment.strip(), utcnow()
         row.reviewer_id = actor.user_id
         row.data = {**row.data, "status": Status.draft.value}
+        record(session, actor.user_id, AuditAction.kb_changes, entry=entry_id, version=row.number)
         return row.number
 
 
@@ -457,6 +464,7 @@ def withdraw(db: Database, actor: SignedIn, entry_id: str, note: str) -> int:
             raise Refused("problem_not_published")
         row.status, row.archived_at = Status.archived.value, utcnow()
         row.review_comment = note.strip() or row.review_comment
+        record(session, actor.user_id, AuditAction.kb_withdraw, entry=entry_id, version=row.number)
         return row.number
 
 
@@ -477,10 +485,12 @@ def rollback(db: Database, settings: Settings, actor: SignedIn, entry_id: str, n
                         based_on=number, rolled_back_from=number, created_at=now, updated_at=now, submitted_at=now)
         session.add(row)
         session.flush()
-        if actor.can(Permission.review_content) and old.published_at is not None:
+        live = actor.can(Permission.review_content) and old.published_at is not None
+        if live:
             _make_live(session, settings, row, actor)
-            return new_number, True
-        return new_number, False
+        record(session, actor.user_id, AuditAction.kb_rollback, entry=entry_id, version=new_number, copies=number,
+               live=live)
+        return new_number, live
 
 
 # -- comparing -----------------------------------------------------------------------------

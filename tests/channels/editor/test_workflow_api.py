@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from channels.console.auth import SignedIn
+from channels.console.models import AuditEntry
 from channels.db import Database
 from channels.editor import service
 from channels.editor.models import KbVersion
@@ -79,6 +80,12 @@ def test_edit_submit_publish_by_another_reviewer_and_the_assistant_follows(
     assert publication.status == "done", publication.error
     found = Searcher(editor_settings).search(QUESTION, language="fr")
     assert found.entry is not None and found.entry.answer_sms == NEW_SMS and found.entry.version == 2
+    with db.session() as session:
+        audit = [(a.actor_id, a.action, a.details) for a in session.scalars(select(AuditEntry).where(
+            AuditEntry.action.like("kb_%")).order_by(AuditEntry.id))]
+    assert audit == [(people["eve"].user_id, "kb_save", {"entry": ENTRY, "version": 2}),
+                     (people["eve"].user_id, "kb_submit", {"entry": ENTRY, "version": 2}),
+                     (people["rita"].user_id, "kb_publish", {"entry": ENTRY, "version": 2})]
 
 
 def test_a_reviewer_cannot_publish_their_own_change(client: TestClient, db: Database, people: dict[str, SignedIn],
