@@ -36,6 +36,7 @@ class KbEntry(Base):
     topic: Mapped[str] = mapped_column(String(120), index=True)
     language: Mapped[str] = mapped_column(String(8))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)  # locks the entry
 
 
 class KbVersion(Base):

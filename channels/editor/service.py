@@ -323,6 +323,18 @@ def entry_from_form(form: dict[str, Any], base: dict[str, Any] | None) -> dict[s
 # -- writing -------------------------------------------------------------------------------
 
 
+def _lock(session: Session, entry_id: str) -> None:
+    """Take the entry's row for writing until the transaction ends (one writer per entry at a time).
+
+    An UPDATE rather than SELECT ... FOR UPDATE, which SQLite ignores: both databases then
+    serialise two people saving or publishing the same entry, and version numbers never clash.
+    """
+    touched = session.execute(update(KbEntry).where(KbEntry.id == entry_id).values(updated_at=utcnow())
+                              .execution_options(synchronize_session=False))
+    if touched.rowcount == 0:  # type: ignore[attr-defined]
+        raise Refused("problem_entry_not_found", status=404)
+
+
 def _touch(row: KbVersion, actor: SignedIn) -> None:
     row.updated_at = utcnow()
     if actor.user_id not in (row.contributors or []):
@@ -359,8 +371,7 @@ def save_draft(db: Database, actor: SignedIn, entry_id: str, form: dict[str, Any
     or start a new draft from the published one; returns the version number."""
     _require(actor, Permission.edit_content)
     with db.session() as session:
-        if session.get(KbEntry, entry_id, with_for_update=True) is None:
-            raise Refused("problem_entry_not_found", status=404)
+        _lock(session, entry_id)
         row = open_version(session, entry_id)
         if row is None:
             base = live_version(session, entry_id) or version(session, entry_id, _next_number(session, entry_id) - 1)
@@ -389,6 +400,7 @@ def submit(db: Database, settings: Settings, actor: SignedIn, entry_id: str) -> 
     """Send the draft to review, if it meets the content rules."""
     _require(actor, Permission.edit_content)
     with db.session() as session:
+        _lock(session, entry_id)
         row = open_version(session, entry_id)
         if row is None or row.status != Status.draft.value:
             raise Refused("problem_no_draft")
@@ -427,8 +439,7 @@ def publish(db: Database, settings: Settings, actor: SignedIn, entry_id: str) ->
     """Publish the version in review; the reviewer must not have contributed to it (four eyes)."""
     _require(actor, Permission.review_content)
     with db.session() as session:
-        if session.get(KbEntry, entry_id, with_for_update=True) is None:
-            raise Refused("problem_entry_not_found", status=404)
+        _lock(session, entry_id)
         row = open_version(session, entry_id)
         if row is None or row.status != Status.in_review.value:
             raise Refused("problem_not_in_review")
@@ -445,6 +456,7 @@ def request_changes(db: Database, actor: SignedIn, entry_id: str, comment: str) 
     if not comment.strip():
         raise Refused("problem_comment_needed", status=422)
     with db.session() as session:
+        _lock(session, entry_id)
         row = open_version(session, entry_id)
         if row is None or row.status != Status.in_review.value:
             raise Refused("problem_not_in_review")
@@ -459,6 +471,7 @@ def withdraw(db: Database, actor: SignedIn, entry_id: str, note: str) -> int:
     """Archive the published version: the assistant stops answering with this entry."""
     _require(actor, Permission.review_content)
     with db.session() as session:
+        _lock(session, entry_id)
         row = live_version(session, entry_id)
         if row is None:
             raise Refused("problem_not_published")
@@ -472,8 +485,7 @@ def rollback(db: Database, settings: Settings, actor: SignedIn, entry_id: str, n
     """A new version equal to version `number`; returns (its number, whether it is live already)."""
     _require(actor, Permission.edit_content)
     with db.session() as session:
-        if session.get(KbEntry, entry_id, with_for_update=True) is None:
-            raise Refused("problem_entry_not_found", status=404)
+        _lock(session, entry_id)
         old = version(session, entry_id, number)
         if open_version(session, entry_id) is not None:
             raise Refused("problem_open_version")

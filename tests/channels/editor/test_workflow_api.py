@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -214,3 +215,24 @@ def test_a_new_entry_starts_as_a_draft_of_its_author(client: TestClient, db: Dat
     again = eve.post("/console/content/new", data={"csrf_token": token, "topic": "vaccin-grippe", "language": "fr",
                                                    "title": "x", "answer_sms": "x", "answer_long": "x"})
     assert again.status_code == 409
+
+
+def test_people_saving_the_same_entry_at_once_share_one_draft(db: Database, editor_settings: Settings,
+                                                              people) -> None:
+    service.seed_from_files(db, editor_settings)
+    errors: list[BaseException] = []
+
+    def save(i: int) -> None:
+        try:
+            service.save_draft(db, people["eve" if i % 2 else "rita"], ENTRY, {"title": f"Carte Vitale perdue {i}"})
+        except BaseException as exc:  # noqa: BLE001 - collected for the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=save, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert [(v.number, v.status) for v in versions(db)] == [(1, "published"), (2, "draft")]
+    assert set(versions(db)[-1].contributors) == {people["eve"].user_id, people["rita"].user_id}
