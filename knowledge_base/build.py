@@ -32,8 +32,8 @@ def ensure_index(content_dir: Path, settings: Settings, *, force: bool = False,
                  progress: bool | None = None) -> BuildReport:
     """Build the index of `content_dir` unless the current one already matches its content.
 
-    The shipped content's index is left alone, too, when it holds what the editors published in
-    the content console (newer than the files); `force` rebuilds it from the files anyway.
+    The shipped content's index is left alone, too, when it holds changes the editors published
+    in the content console (newer than the files); `force` rebuilds it from the files anyway.
     """
     entries, problems = load_entries(content_dir)
     live = [e for e in entries if e.is_live]

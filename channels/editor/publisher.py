@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 
 from channels.db import Database
 from channels.editor.models import KbPublication, PublicationStatus
-from channels.editor.service import published_entries, seed_from_files
+from channels.editor.service import edited_in_console, published_entries, seed_from_files
 from channels.models import utcnow
 from knowledge_base.embedders import Embedder, get_embedder
 from knowledge_base.index import IndexSnapshot, build_index, load_snapshot, read_meta
@@ -52,8 +52,10 @@ def rebuild_index(db: Database, settings: Settings, embedder: Embedder) -> Built
     started = time.perf_counter()
     with db.session() as session:
         entries = published_entries(session)
+        # "editors" tells `passerelle kb build` not to replace this index with the files' content.
+        source = "editors" if edited_in_console(session) else "files"
     path = build_index(entries, embedder, settings.index_dir, exact_max=settings.exact_index_max_vectors,
-                       reuse=_previous(settings), source="editors")
+                       reuse=_previous(settings), source=source)
     return Built(snapshot=path.name, entries=len(entries), seconds=round(time.perf_counter() - started, 2))
 
 

@@ -152,6 +152,12 @@ def published_entries(session: Session) -> list[Entry]:
                                                  .order_by(KbVersion.entry_id))]
 
 
+def edited_in_console(session: Session) -> bool:
+    """Whether any published version came from the console rather than the files."""
+    return session.scalar(select(func.count()).select_from(KbVersion).where(
+        KbVersion.status == Status.published.value, KbVersion.source != "files")) > 0
+
+
 def list_entries(session: Session, query: str = "", language: str = "", state: str = "") -> list[EntryRow]:
     """Entries with their live and open versions, filtered by text, language and state."""
     rows: dict[str, dict[str, KbVersion]] = {}

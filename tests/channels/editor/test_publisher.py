@@ -175,3 +175,14 @@ def test_a_restarted_app_finishes_an_interrupted_publication(db: Database, edito
         statuses = [row.status for row in session.query(KbPublication).order_by(KbPublication.id)]
     assert statuses == ["failed", "done"]
     assert Searcher(editor_settings).search(QUESTION, language="fr").entry.version == 2
+
+
+def test_an_index_of_untouched_content_still_follows_the_files(tmp_path, db: Database,
+                                                              editor_settings: Settings) -> None:
+    settings = editor_settings.model_copy(update={"content_dir": tmp_path / "content"})
+    shutil.copytree(editor_settings.content_dir, settings.content_dir)
+    service.seed_from_files(db, settings)
+    rebuild_index(db, settings, CountingEmbedder(settings))  # nobody edited: the same as the files
+    path = settings.content_dir / "fr" / "carte-vitale-perdue.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("title: ", "title: Nouveau - ", 1), encoding="utf-8")
+    assert ensure_index(settings.content_dir, settings, progress=False).rebuilt
