@@ -80,7 +80,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     workers = Workers(gateway, settings.gateway_threads, searcher, on_processed=outbox.wake)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(running: FastAPI) -> AsyncIterator[None]:
+        publisher = running.state.content_console.publisher  # rebuilds the index after publications
         workers.start()
         outbox.start()
         publisher.start()
@@ -93,7 +94,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings, app.state.db, app.state.gateway, app.state.searcher = settings, db, gateway, searcher
     install_console(app)
     install_content(app)
-    publisher = app.state.content_console.publisher
     app.state.workers, app.state.outbox = workers, outbox
     app.include_router(twilio_router(settings, gateway, workers, outbox))
     templates = Jinja2Templates(directory=str(WEB / "templates"))

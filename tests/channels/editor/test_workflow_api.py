@@ -59,6 +59,8 @@ def test_edit_submit_publish_by_another_reviewer_and_the_assistant_follows(
     submitted = edit(eve, eve_token, "submit")
     assert submitted.status_code == 303, submitted.text
     assert [v.status for v in versions(db)] == ["published", "in_review"]
+    to_review = page(eve, "/console/content?state=in_review")
+    assert ENTRY in to_review and "carte-vitale-perdue-en" not in to_review
 
     # An editor may not publish at all; a mediator may not even see the page.
     assert edit(eve, eve_token, "publish").status_code == 403
