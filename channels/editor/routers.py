@@ -146,10 +146,13 @@ def _entry_page(request: Request, user: SignedIn, entry_id: str, *, problems: li
         next((v for v in versions if v.row.status == Status.published.value), versions[0])
     live = next((v for v in versions if v.row.status == Status.published.value), None)
     shown_beside = next((v for v in variants if v.language == beside), variants[0] if variants else None)
+    missing = [lang for lang in content.settings.languages
+               if lang != current.entry.language and lang not in {v.language for v in variants}]
     values = service.entry_from_form(typed or {}, current.row.data)
     return render(request, "content_entry.html", _common(request, user) | {
         "entry_id": entry_id, "current": current, "live": live, "versions": versions, "values": values,
-        "variants": variants, "beside": shown_beside, "problems": problems or [], "problem": problem,
+        "variants": variants, "beside": shown_beside, "missing": missing, "problems": problems or [],
+        "problem": problem,
         "notice": notice if notice in NOTICES else None, "kinds": list(Kind),
         "may_publish": (current.row.status == Status.in_review.value and user.can(Permission.review_content)
                         and user.user_id not in (current.row.contributors or [])),
@@ -280,8 +283,15 @@ def _new_page(request: Request, user: SignedIn, values: dict[str, Any], *, probl
 
 
 @router.get("/new")
-def new_page(request: Request, user: Editor) -> Response:
-    return _new_page(request, user, {"kind": Kind.service.value, "language": "fr"})
+def new_page(request: Request, user: Editor, translate: str = "", language: str = "") -> Response:
+    """An empty form, or with `translate` an entry's current text to translate into `language`."""
+    values: dict[str, Any] = {"kind": Kind.service.value, "language": language[:8] or "fr"}
+    if translate:
+        with _content(request).db.session() as session:
+            source = service.open_version(session, translate) or service.live_version(session, translate)
+        if source is not None:
+            values = {**source.data, "language": language[:8], "review_due": None, "machine_assisted": False}
+    return _new_page(request, user, values)
 
 
 @router.post("/new/from-gap")

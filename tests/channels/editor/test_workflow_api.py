@@ -238,3 +238,20 @@ def test_people_saving_the_same_entry_at_once_share_one_draft(db: Database, edit
     assert errors == []
     assert [(v.number, v.status) for v in versions(db)] == [(1, "published"), (2, "draft")]
     assert set(versions(db)[-1].contributors) == {people["eve"].user_id, people["rita"].user_id}
+
+
+def test_a_missing_language_starts_from_the_entrys_text(client: TestClient, db: Database, people, as_person) -> None:
+    eve, token = as_person("eve@example.org")
+    entry_page = page(eve, f"/console/content/entries/{ENTRY}")
+    assert f"/console/content/new?translate={ENTRY}&amp;language=es" in entry_page
+    assert "language=en" not in entry_page  # English exists: shown beside, not offered
+    form = page(eve, f"/console/content/new?translate={ENTRY}&language=es")
+    assert 'value="carte-vitale-perdue"' in form and '<option value="es" selected>' in form
+    assert "Carte Vitale perdue, volée ou abîmée" in form
+    created = eve.post("/console/content/new", data={
+        "csrf_token": token, "topic": "carte-vitale-perdue", "language": "es", "kind": "service",
+        "title": "Tarjeta Vitale perdida", "answer_sms": "Llame al 36 46.", "answer_long": "Llame al 36 46.",
+        "sources": "https://www.ameli.fr/assure/remboursements/etre-bien-rembourse/carte-vitale"},
+        follow_redirects=False)
+    assert created.headers["location"].endswith("/carte-vitale-perdue-es?notice=created")
+    assert "Tarjeta Vitale perdida" in page(eve, f"/console/content/entries/{ENTRY}?beside=es")
