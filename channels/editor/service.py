@@ -154,8 +154,9 @@ def published_entries(session: Session) -> list[Entry]:
 
 def edited_in_console(session: Session) -> bool:
     """Whether any published version came from the console rather than the files."""
-    return session.scalar(select(func.count()).select_from(KbVersion).where(
-        KbVersion.status == Status.published.value, KbVersion.source != "files")) > 0
+    edited = session.scalar(select(func.count()).select_from(KbVersion).where(
+        KbVersion.status == Status.published.value, KbVersion.source != "files"))
+    return bool(edited)
 
 
 def list_entries(session: Session, query: str = "", language: str = "", state: str = "") -> list[EntryRow]:
@@ -341,6 +342,15 @@ def _lock(session: Session, entry_id: str) -> None:
         raise Refused("problem_entry_not_found", status=404)
 
 
+def _open_for(session: Session, entry_id: str, status: Status, problem: str) -> KbVersion:
+    """The entry's open version, locked, if it is in `status`; otherwise the refusal `problem`."""
+    _lock(session, entry_id)
+    row = open_version(session, entry_id)
+    if row is None or row.status != status.value:
+        raise Refused(problem)
+    return row
+
+
 def _touch(row: KbVersion, actor: SignedIn) -> None:
     row.updated_at = utcnow()
     if actor.user_id not in (row.contributors or []):
@@ -406,10 +416,7 @@ def submit(db: Database, settings: Settings, actor: SignedIn, entry_id: str) -> 
     """Send the draft to review, if it meets the content rules."""
     _require(actor, Permission.edit_content)
     with db.session() as session:
-        _lock(session, entry_id)
-        row = open_version(session, entry_id)
-        if row is None or row.status != Status.draft.value:
-            raise Refused("problem_no_draft")
+        row = _open_for(session, entry_id, Status.draft, "problem_no_draft")
         problems = rule_problems(entry_of(row), settings)
         if problems:
             raise Invalid(problems)
@@ -445,10 +452,7 @@ def publish(db: Database, settings: Settings, actor: SignedIn, entry_id: str) ->
     """Publish the version in review; the reviewer must not have contributed to it (four eyes)."""
     _require(actor, Permission.review_content)
     with db.session() as session:
-        _lock(session, entry_id)
-        row = open_version(session, entry_id)
-        if row is None or row.status != Status.in_review.value:
-            raise Refused("problem_not_in_review")
+        row = _open_for(session, entry_id, Status.in_review, "problem_not_in_review")
         if actor.user_id in (row.contributors or []) or actor.user_id == row.author_id:
             raise Refused("problem_own_change", status=403)
         _make_live(session, settings, row, actor)
@@ -462,10 +466,7 @@ def request_changes(db: Database, actor: SignedIn, entry_id: str, comment: str) 
     if not comment.strip():
         raise Refused("problem_comment_needed", status=422)
     with db.session() as session:
-        _lock(session, entry_id)
-        row = open_version(session, entry_id)
-        if row is None or row.status != Status.in_review.value:
-            raise Refused("problem_not_in_review")
+        row = _open_for(session, entry_id, Status.in_review, "problem_not_in_review")
         row.status, row.review_comment, row.reviewed_at = Status.draft.value, comment.strip(), utcnow()
         row.reviewer_id = actor.user_id
         row.data = {**row.data, "status": Status.draft.value}
