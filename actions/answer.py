@@ -33,9 +33,12 @@ def answer_question(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[
     misses = float(tracker.get_slot("misses") or 0) + 1
     if misses >= MISSES_BEFORE_HANDOFF:
         dispatcher.utter_message(json_message=signals.handoff("no_answer"))
+        dispatcher.utter_message(json_message=signals.unanswered("handoff"))
         return events + [SlotSet("misses", 0.0), SlotSet("offered_human", False)]
     intent = (tracker.latest_message.get("intent") or {}).get("name")
-    dispatcher.utter_message(text=text("out_of_scope" if intent == "out_of_scope" else "not_sure", language))
+    reason = "out_of_scope" if intent == "out_of_scope" else "not_sure"
+    dispatcher.utter_message(text=text(reason, language))
+    dispatcher.utter_message(json_message=signals.unanswered(reason))
     return events + [SlotSet("misses", misses), SlotSet("offered_human", True)]
 
 

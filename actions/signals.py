@@ -29,3 +29,8 @@ def language(code: str) -> dict[str, Any]:
 def answered(entry_id: str, topic: str, version: int) -> dict[str, Any]:
     """Tell the gateway which vetted entry (and version) the answer came from."""
     return {KEY: {"entry": {"id": entry_id, "topic": topic, "version": version}}}
+
+
+def unanswered(reason: str) -> dict[str, Any]:
+    """Tell the gateway no vetted entry answered ("not_sure", "out_of_scope", "handoff"): editors' Gaps page."""
+    return {KEY: {"unanswered": reason}}

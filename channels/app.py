@@ -22,6 +22,7 @@ from sqlalchemy.exc import OperationalError
 
 from channels.console.routers import install as install_console
 from channels.db import Database
+from channels.editor.routers import install as install_content
 from channels.gateway import Gateway, Inbound
 from channels.health import check_components
 from channels.outbox import Outbox
@@ -81,12 +82,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     workers = Workers(gateway, settings.gateway_threads, searcher, on_processed=outbox.wake)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(running: FastAPI) -> AsyncIterator[None]:
+        publisher = running.state.content_console.publisher  # rebuilds the index after publications
         workers.start()
         outbox.start()
+        publisher.start()
         yield
         workers.stop()
         outbox.stop()
+        publisher.stop()
 
     # No interactive docs: they load scripts from a CDN that the strict CSP refuses; the schema
     # itself stays at /openapi.json.
@@ -94,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders, trust_forwarded=settings.trust_forwarded_headers)
     app.state.settings, app.state.db, app.state.gateway, app.state.searcher = settings, db, gateway, searcher
     install_console(app)
+    install_content(app)
     app.state.workers, app.state.outbox = workers, outbox
     app.include_router(twilio_router(settings, gateway, workers, outbox))
     templates = Jinja2Templates(directory=str(WEB / "templates"))

@@ -47,6 +47,7 @@ class Database:
         """Create missing tables (migrations are alembic's job; this is the embedded default)."""
         from channels import models  # noqa: F401  (registers the tables)
         from channels.console import models as console_models  # noqa: F401  (consoles' tables)
+        from channels.editor import models as editor_models  # noqa: F401  (content console's tables)
 
         Base.metadata.create_all(self.engine)
 

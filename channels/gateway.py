@@ -240,6 +240,9 @@ class Gateway:
                 return [], {}
             message.meta = {**(message.meta or {}), "told_down": True}
             return [text("service_down", language)], {}
+        missed = next((sig["unanswered"] for sig in reply.signals if isinstance(sig.get("unanswered"), str)), None)
+        if missed:  # the editors' Gaps page lists these questions
+            message.meta = {**(message.meta or {}), "unanswered": missed}
         return notes + self._apply(conversation, reply, language), _answer_meta(reply)
 
     def _outage_already_told(self, session: Session, conversation: Conversation, message: Message) -> bool:

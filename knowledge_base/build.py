@@ -30,7 +30,11 @@ def index_root_for(content_dir: Path, settings: Settings) -> Path:
 
 def ensure_index(content_dir: Path, settings: Settings, *, force: bool = False,
                  progress: bool | None = None) -> BuildReport:
-    """Build the index of `content_dir` unless the current one already matches its content."""
+    """Build the index of `content_dir` unless the current one already matches its content.
+
+    The shipped content's index is left alone, too, when it holds changes the editors published
+    in the content console (newer than the files); `force` rebuilds it from the files anyway.
+    """
     entries, problems = load_entries(content_dir)
     live = [e for e in entries if e.is_live]
     root = index_root_for(content_dir, settings)
@@ -39,6 +43,9 @@ def ensure_index(content_dir: Path, settings: Settings, *, force: bool = False,
     if (not force and meta is not None and meta.get("content_hash") == content_hash(live)
             and meta.get("embedder") == embedder.name):
         return BuildReport(root, False, len(live), problems)
+    if not force and meta is not None and meta.get("source") == "editors" and root == settings.index_dir:
+        # What the editors published (the content console) is newer than the files: keep it.
+        return BuildReport(root, False, int(str(meta.get("entries", 0))), problems)
     show = stderr_is_terminal() if progress is None else progress
     if show:
         from tqdm import tqdm

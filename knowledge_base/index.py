@@ -55,32 +55,58 @@ def entry_texts(entry: Entry) -> tuple[list[str], list[str]]:
 
 EMBED_BATCH = 256
 
+TextsKey = tuple[tuple[str, ...], tuple[str, ...]]
 
-def _embed_all(entries: list[Entry], embedder: Embedder,
-               progress: Callable[[int], None] | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+
+def texts_key(entry: Entry) -> TextsKey:
+    """What an entry's vectors depend on: two entries with the same texts have the same vectors."""
+    short, long = entry_texts(entry)
+    return tuple(short), tuple(long)
+
+
+def known_vectors(snapshot: IndexSnapshot) -> dict[TextsKey, np.ndarray]:
+    """Each entry's block of vectors in `snapshot`, keyed by its texts, for reuse by a rebuild."""
+    return {texts_key(entry): snapshot.vectors[snapshot.offsets[i]:snapshot.offsets[i + 1]]
+            for i, entry in enumerate(snapshot.entries)}
+
+
+def _embed_all(entries: list[Entry], embedder: Embedder, progress: Callable[[int], None] | None,
+               known: dict[TextsKey, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(vectors, owners, offsets) of `entries`, embedding only the texts `known` does not hold.
+
+    Publishing one edited entry thus embeds a dozen texts instead of the whole knowledge base
+    (a minute on two cores), which is what lets the assistant follow an editor within seconds.
+    """
+    known = known or {}
+    todo = [e for e in entries if texts_key(e) not in known]
+    fresh = _embed_entries(todo, embedder, progress)
+    blocks = [known[key] if key in known else fresh[key] for key in map(texts_key, entries)]
+    sizes = [len(block) for block in blocks]
+    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    owners = np.repeat(np.arange(len(entries), dtype=np.int32), sizes)
+    matrix = (np.vstack(blocks).astype(np.float32) if blocks else np.zeros((0, embedder.dim), np.float32))
+    return matrix, owners, offsets
+
+
+def _embed_entries(entries: list[Entry], embedder: Embedder,
+                   progress: Callable[[int], None] | None) -> dict[TextsKey, np.ndarray]:
     """Embed every text of every entry in large batches (per-entry calls are ~10x slower)."""
     short_texts: list[str] = []
     long_texts: list[str] = []
-    owners: list[int] = []
-    offsets = [0]
-    for i, entry in enumerate(entries):
+    for entry in entries:
         short, long = entry_texts(entry)
         short_texts.extend(short)
         long_texts.extend(long)
-        owners.extend([i] * (len(short) + len(long)))
-        offsets.append(offsets[-1] + len(short) + len(long))
     short_vectors = _batched(embedder.embed_queries, short_texts, embedder.dim, progress, len(entries), 2)
     long_vectors = _batched(embedder.embed_passages, long_texts, embedder.dim, progress, len(entries), 2)
-    # Put each entry's vectors together, in the order of `offsets`.
-    matrix = np.zeros((len(owners), embedder.dim), dtype=np.float32)
+    blocks: dict[TextsKey, np.ndarray] = {}
     s_pos = l_pos = 0
-    for i, entry in enumerate(entries):
+    for entry in entries:
         short, long = entry_texts(entry)
-        start = offsets[i]
-        matrix[start:start + len(short)] = short_vectors[s_pos:s_pos + len(short)]
-        matrix[start + len(short):offsets[i + 1]] = long_vectors[l_pos:l_pos + len(long)]
+        blocks[texts_key(entry)] = np.vstack([short_vectors[s_pos:s_pos + len(short)],
+                                              long_vectors[l_pos:l_pos + len(long)]])
         s_pos, l_pos = s_pos + len(short), l_pos + len(long)
-    return matrix, np.asarray(owners, dtype=np.int32), np.asarray(offsets, dtype=np.int64)
+    return blocks
 
 
 def _batched(embed: Callable[[list[str]], np.ndarray], texts: list[str], dim: int,
@@ -120,11 +146,18 @@ def make_faiss_index(vectors: np.ndarray, exact_max: int) -> tuple[faiss.Index, 
 
 
 def build_index(entries: list[Entry], embedder: Embedder, index_root: Path, *, exact_max: int,
-                progress: Callable[[int], None] | None = None) -> Path:
-    """Embed the live entries and publish a new snapshot under `index_root`; returns its folder."""
+                progress: Callable[[int], None] | None = None, reuse: IndexSnapshot | None = None,
+                source: str = "files") -> Path:
+    """Embed the live entries and publish a new snapshot under `index_root`; returns its folder.
+
+    With `reuse` (a snapshot made by the same embedder), entries whose texts did not change keep
+    their vectors from it. `source` records where the entries came from ("files", or "editors"
+    for the content console's published versions).
+    """
     live = [e for e in entries if e.is_live]
     started = time.perf_counter()
-    vectors, owners, offsets = _embed_all(live, embedder, progress)
+    known = known_vectors(reuse) if reuse is not None and reuse.meta.get("embedder") == embedder.name else None
+    vectors, owners, offsets = _embed_all(live, embedder, progress, known)
     index, kind = make_faiss_index(vectors, exact_max)
     index_root.mkdir(parents=True, exist_ok=True)
     digest = content_hash(live)
@@ -138,6 +171,7 @@ def build_index(entries: list[Entry], embedder: Embedder, index_root: Path, *, e
             out.write(entry.model_dump_json() + "\n")
     meta = {
         "content_hash": digest,
+        "source": source,
         "embedder": embedder.name,
         "dim": embedder.dim,
         "entries": len(live),
@@ -188,9 +222,9 @@ def read_meta(index_root: Path) -> dict[str, object] | None:
     return meta
 
 
-def load_snapshot(index_root: Path) -> IndexSnapshot:
-    """Load the snapshot `CURRENT` points to."""
-    name = current_snapshot_name(index_root)
+def load_snapshot(index_root: Path, name: str | None = None) -> IndexSnapshot:
+    """Load the snapshot folder `name`, by default the one `CURRENT` points to."""
+    name = name or current_snapshot_name(index_root)
     if name is None:
         raise FileNotFoundError(f"no index under {index_root}: run `passerelle kb build`")
     path = index_root / name
@@ -208,6 +242,19 @@ def load_snapshot(index_root: Path) -> IndexSnapshot:
         faiss_index=index,
         meta=json.loads((path / "meta.json").read_text(encoding="utf-8")),
     )
+
+
+def snapshot_with(snapshot: IndexSnapshot, entry: Entry, embedder: Embedder, *, exact_max: int) -> IndexSnapshot:
+    """An in-memory copy of `snapshot` where `entry` replaces the entry of the same id (or is added).
+
+    Used to show an editor what search would return after their change, without publishing it;
+    only the edited entry's texts are embedded.
+    """
+    entries = [e for e in snapshot.entries if e.id != entry.id] + [entry]
+    vectors, owners, offsets = _embed_all(entries, embedder, None, known_vectors(snapshot))
+    index, _kind = make_faiss_index(vectors, exact_max)
+    return IndexSnapshot(path=snapshot.path, entries=entries, vectors=vectors, owners=owners, offsets=offsets,
+                         faiss_index=index, meta={**snapshot.meta, "draft": entry.id})
 
 
 def stderr_is_terminal() -> bool:

@@ -84,7 +84,8 @@ class Searcher:
     """Search over the snapshot in use; reloads itself when a new index is published."""
 
     def __init__(self, settings: Settings, index_root: Path | None = None,
-                 embedder: Embedder | None = None) -> None:
+                 embedder: Embedder | None = None, snapshot: IndexSnapshot | None = None) -> None:
+        """`snapshot` pins the searcher on an in-memory index (an editor's "try it" with a draft)."""
         self.settings = settings
         self.index_root = index_root or settings.index_dir
         self.embedder = embedder or get_embedder(settings.embedder, settings.embedder_model,
@@ -93,6 +94,9 @@ class Searcher:
         self._snapshot: IndexSnapshot | None = None
         self._lexical: LexicalIndex | None = None
         self._loaded_name: str | None = None
+        self._pinned = snapshot is not None
+        if snapshot is not None:
+            self._snapshot, self._lexical = snapshot, LexicalIndex(snapshot.entries)
         self.reload_if_changed()
 
     @property
@@ -104,10 +108,15 @@ class Searcher:
 
     def reload_if_changed(self) -> bool:
         """Swap to the snapshot `CURRENT` names if it is new; the old one serves until then."""
-        name = current_snapshot_name(self.index_root)
+        name = None if self._pinned else current_snapshot_name(self.index_root)
         if name is None or name == self._loaded_name:
             return False
-        snapshot = load_snapshot(self.index_root)
+        try:
+            snapshot = load_snapshot(self.index_root, name)
+        except (OSError, ValueError, RuntimeError) as exc:
+            # Pruned under our feet by rapid rebuilds, or half-copied: keep serving the old one.
+            log.warning("knowledge-base index %s not loaded (%s); keeping the previous one", name, exc)
+            return False
         lexical = LexicalIndex(snapshot.entries)
         with self._lock:
             self._snapshot, self._lexical, self._loaded_name = snapshot, lexical, name
@@ -131,9 +140,13 @@ class Searcher:
         start, end = snapshot.offsets[entry_idx], snapshot.offsets[entry_idx + 1]
         return float(np.max(snapshot.vectors[start:end] @ query_vector)) if end > start else 0.0
 
-    def pick_variant(self, topic: str, language: str) -> tuple[Entry | None, bool]:
-        """The live entry of `topic` in `language`, else French, else English (fallback flag)."""
-        variants = {e.language: e for e in self.snapshot.entries if e.topic == topic}
+    def pick_variant(self, topic: str, language: str,
+                     snapshot: IndexSnapshot | None = None) -> tuple[Entry | None, bool]:
+        """The live entry of `topic` in `language`, else French, else English (fallback flag).
+
+        A search passes the snapshot it ranked with, so a swap in between cannot mix two indexes.
+        """
+        variants = {e.language: e for e in (snapshot or self.snapshot).entries if e.topic == topic}
         if language in variants:
             return variants[language], False
         for lang in FALLBACK_ORDER:
@@ -186,13 +199,13 @@ class Searcher:
         ranked = sorted(topic_best.items(), key=lambda item: -item[1][0])[:top_k]
         hits: list[SearchHit] = []
         for topic, (score, idx, _parts) in ranked:
-            entry, _ = self.pick_variant(topic, language)
+            entry, _ = self.pick_variant(topic, language, snapshot)
             shown = entry or snapshot.entries[idx]
             hits.append(SearchHit(id=shown.id, topic=topic, title=shown.title, score=round(score, 4),
                                   language=shown.language, kind=shown.kind))
         limit = self.settings.answer_threshold if threshold is None else threshold
         answerable = bool(hits) and hits[0].score >= limit
-        best_entry, fallback = (self.pick_variant(hits[0].topic, language) if hits else (None, False))
+        best_entry, fallback = (self.pick_variant(hits[0].topic, language, snapshot) if hits else (None, False))
         scores = dict(ranked[0][1][2]) if ranked else {}
         return SearchResult(text=text, language=language, answerable=answerable, hits=hits,
                             entry=best_entry if answerable else None,

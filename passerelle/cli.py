@@ -22,7 +22,7 @@ from passerelle.triage.cli import triage_command
 # Tracebacks never show local variables: they may hold a citizen's message.
 app = typer.Typer(help="Passerelle Santé command line.", no_args_is_help=True, add_completion=False,
                   pretty_exceptions_show_locals=False)
-kb_app = typer.Typer(help="Knowledge base: search, build, validate, import.", no_args_is_help=True)
+kb_app = typer.Typer(help="Knowledge base: search, build, validate, import, export.", no_args_is_help=True)
 app.add_typer(kb_app, name="kb")
 app.command("triage")(triage_command)
 app.add_typer(eval_app, name="eval")
@@ -164,6 +164,28 @@ def kb_import(
     typer.echo(f"imported {report.written} entries into {out} ({len(report.rejected)} rejected)")
     if report.written == 0:
         raise typer.Exit(1)
+
+
+@kb_app.command("export")
+def kb_export(
+    out: Annotated[Path, typer.Option("--out", help="Folder for <language>/<topic>.yaml files.")],
+    csv_file: Annotated[Path | None, typer.Option("--csv", help="Also write every entry as one CSV file.")] = None,
+) -> None:
+    """Write the editors' published versions (the console's database) back to YAML files, and CSV."""
+    from channels.db import Database
+    from channels.editor.service import published_entries, seed_from_files
+    from channels.editor.transfer import export_csv, write_files
+
+    settings = get_settings()
+    db = Database(settings.effective_database_url)
+    db.create_all()
+    seed_from_files(db, settings)
+    with db.session() as session:
+        entries = published_entries(session)
+    written = write_files(entries, out)
+    if csv_file is not None:
+        csv_file.write_text(export_csv(entries), encoding="utf-8")
+    typer.echo(f"exported {written} published entries to {out}" + (f" and {csv_file}" if csv_file else ""))
 
 
 @app.command("run")

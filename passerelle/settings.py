@@ -138,6 +138,19 @@ class Settings(BaseSettings):
     console_password_memory_kib: int = Field(default=65536, description="argon2id memory per hash")
     console_snippets: int = 5
 
+    # content editors (channels/editor/)
+    editor_review_interval_days: int = Field(
+        default=365, description="next review date set on publishing when the editor left it empty or past")
+    editor_jargon_file: Path = Field(
+        default=ROOT / "knowledge_base" / "jargon.yaml", description="words editors are told to explain, per language")
+    editor_long_sentence_words: int = Field(default=20, description="a sentence longer than this is flagged")
+    editor_duplicate_score: float = Field(
+        default=88.0, description="rapidfuzz token-set ratio (0-100) from which two questions look duplicated")
+    editor_import_max_bytes: int = Field(default=5_000_000, description="largest file the import accepts")
+    editor_gap_days: int = Field(default=7, description="how far back the Gaps page looks")
+    editor_gap_similarity: float = Field(
+        default=0.88, description="cosine similarity from which two unanswered questions are grouped")
+
     # Twilio SMS and WhatsApp (channels/twilio/, channels/outbox.py). Without an account SID the
     # webhooks still check signatures (against a generated local token) and nothing is sent.
     public_base_url: str = Field(

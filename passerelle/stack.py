@@ -20,7 +20,8 @@ from pathlib import Path
 
 import httpx
 
-from knowledge_base.build import ensure_index
+from channels.db import Database
+from channels.editor.publisher import ensure_live_index
 from passerelle.bot_data import write_question_examples
 from passerelle.secrets import rasa_token
 from passerelle.settings import ROOT, Settings
@@ -209,7 +210,7 @@ class Stack:
         raise TimeoutError(f"not ready after {timeout_s:.0f} s: {last}")
 
     def __enter__(self) -> Stack:
-        """Start everything and wait until it answers (`with Stack(settings) as stack:`)."""
+        """`with Stack(settings):` starts everything, waits until ready, and stops it all on leaving."""
         self.start()
         try:
             self.wait_ready()
@@ -237,9 +238,12 @@ class Stack:
 
 def run(settings: Settings) -> int:
     """`make run`: prepare, start, print `ready`, and stop everything on Ctrl-C."""
-    report = ensure_index(settings.content_dir, settings)
-    print(f"knowledge base: {report.entries} entries, index {'built' if report.rebuilt else 'up to date'}",
-          flush=True)
+    # The editors' database is what the assistant answers with: shipped entries it does not know yet
+    # are imported, and the index is rebuilt only if it is not the published content.
+    db = Database(settings.effective_database_url)
+    db.create_all()
+    rebuilt = ensure_live_index(db, settings)
+    print(f"knowledge base: index {'built' if rebuilt else 'up to date'}", flush=True)
     train_if_needed(settings, log=lambda m: print(m, flush=True))
     stack = Stack(settings)
     stopping = False

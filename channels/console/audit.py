@@ -28,6 +28,14 @@ class AuditAction(StrEnum):
     close = "close"
     reply = "reply"
     note = "note"
+    # content console: `details` name the entry and the version
+    kb_create = "kb_create"
+    kb_save = "kb_save"
+    kb_submit = "kb_submit"
+    kb_publish = "kb_publish"
+    kb_changes = "kb_changes"
+    kb_withdraw = "kb_withdraw"
+    kb_rollback = "kb_rollback"
 
 
 def record(session: Session, actor_id: str | None, action: AuditAction, conversation_id: str | None = None,

@@ -20,10 +20,13 @@ FALLBACK = "fr"
 @cache
 def catalogue(language: str) -> dict[str, str]:
     """Every interface text of one language (empty if the language has no file)."""
-    path = _DIR / f"{language}.yaml"
-    if language not in UI_LANGUAGES or not path.exists():
+    if language not in UI_LANGUAGES:
         return {}
-    data: dict[str, str] = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data: dict[str, str] = {}
+    # The mediator console's file, then one per other console in a subfolder (content/).
+    for path in [_DIR / f"{language}.yaml", *sorted(_DIR.glob(f"*/{language}.yaml"))]:
+        if path.exists():
+            data.update(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
     return data
 
 

@@ -267,7 +267,12 @@ def _queue_context(request: Request, user: SignedIn, view: str) -> dict[str, Any
 
 
 @router.get("", response_class=HTMLResponse)
-def queue_page(request: Request, user: Mediator, view: str = "all", notice: str | None = None) -> Response:
+def queue_page(request: Request, user: Annotated[SignedIn, Depends(_any_user)], view: str = "all",
+               notice: str | None = None) -> Response:
+    if not user.can(Permission.handle_conversations):
+        if user.can(Permission.edit_content):  # editors land on their own console
+            return _redirect("/console/content")
+        raise Forbidden()
     context = _queue_context(request, user, view) | {"notice": notice if notice in NOTICES else None,
                                                       "section": "queue"}
     return render(request, "queue.html", context, user)

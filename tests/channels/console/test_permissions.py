@@ -62,7 +62,8 @@ def test_an_editor_cannot_use_the_mediator_console(client: TestClient, db: Datab
     add_account(db, "eve@example.org", ["editor", "reviewer"])
     csrf = sign_in(client, "eve@example.org")
     conversation_id = bring_in(gateway, "alice", "HUMAIN")
-    assert client.get("/console").status_code == 403
+    landing = client.get("/console", follow_redirects=False)  # the queue sends them to their own console
+    assert landing.status_code == 303 and landing.headers["location"] == "/console/content"
     assert client.get(f"/console/conversations/{conversation_id}").status_code == 403
     claimed = client.post(f"/console/conversations/{conversation_id}/claim", data={"csrf_token": csrf})
     assert claimed.status_code == 403
