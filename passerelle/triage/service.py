@@ -19,7 +19,7 @@ import numpy as np
 from knowledge_base.embedders import Embedder
 from knowledge_base.schema import Entry, Kind
 from knowledge_base.search import Searcher
-from passerelle.language import detect_language
+from passerelle.language import SUPPORTED, detect_language
 from passerelle.settings import Settings
 from passerelle.text import clean_inbound, has_letters
 from passerelle.triage.cues import load_cues
@@ -122,14 +122,17 @@ class Triage:
     def urgent_entry(self, category: str | None, language: str) -> Entry | None:
         """The urgent entry answering `category` in `language` (else French, else English).
 
-        An unknown or missing category gets the general emergency-numbers entry.
+        An unknown or missing category gets the general emergency-numbers entry, and so does a
+        language we do not serve: someone who cannot read the French advice can still call the
+        112 it leads with, whose operators take calls in many languages.
         """
         try:
             entries = self.searcher.snapshot.entries
         except FileNotFoundError:
             return None
+        served = language in SUPPORTED
         topic = next((e.topic for e in entries
-                      if e.kind is Kind.urgent and category in e.urgency_categories),
+                      if served and e.kind is Kind.urgent and category in e.urgency_categories),
                      GENERAL_EMERGENCY_TOPIC)
         entry, _ = self.searcher.pick_variant(topic, language)
         return entry

@@ -1,14 +1,15 @@
 """What trains the learned triage models (`learned.py`): labelled messages kept in the repository,
 and the knowledge base itself.
 
-Labelled messages (all invented by the team, none from a real user):
-- urgency: `evaluation/data/urgency_tune.jsonl`, `evaluation/data/urgency_test.jsonl`,
-  `evaluation/data/urgency_extra.yaml` and `passerelle/triage/data/urgency_examples.yaml`:
-  emergencies with their category, alarming-but-harmless messages, ordinary ones;
-- myths: `evaluation/data/myth_tune.jsonl` and `evaluation/data/myth_test.jsonl`: claims with
-  their myth topic, sincere questions on the same subjects, ordinary messages.
+Labelled messages (all invented by the team, none from a real user), tuning material only:
+- urgency: `evaluation/data/urgency_tune.jsonl`, `evaluation/data/urgency_extra.yaml` and
+  `passerelle/triage/data/urgency_examples.yaml`: emergencies with their category,
+  alarming-but-harmless messages, ordinary ones;
+- myths: `evaluation/data/myth_tune.jsonl`: claims with their myth topic, sincere questions on
+  the same subjects, ordinary messages.
 Every labelled message is a negative example for the other task (a myth claim is not an
-emergency). The holdout files (`evaluation/data/*_holdout.jsonl`) never train: they measure.
+emergency). The test and holdout files (`evaluation/data/*_test.jsonl`, `*_holdout.jsonl`) never
+train: they measure how the models do on messages written apart from these.
 
 From the index snapshot (its vectors are reused, nothing is embedded twice):
 - the questions of urgent entries are emergencies of the entry's first category, except those
@@ -35,13 +36,11 @@ from passerelle.triage.references import KnowledgeView
 
 URGENCY_FILES: tuple[Path, ...] = (
     ROOT / "evaluation" / "data" / "urgency_tune.jsonl",
-    ROOT / "evaluation" / "data" / "urgency_test.jsonl",
     ROOT / "evaluation" / "data" / "urgency_extra.yaml",
     Path(__file__).with_name("data") / "urgency_examples.yaml",
 )
 MYTH_FILES: tuple[Path, ...] = (
     ROOT / "evaluation" / "data" / "myth_tune.jsonl",
-    ROOT / "evaluation" / "data" / "myth_test.jsonl",
 )
 TRAINING_FILES = URGENCY_FILES + MYTH_FILES
 KNOWLEDGE_BASE = "knowledge_base"
