@@ -44,6 +44,7 @@ from passerelle.triage.training_data import (
 log = logging.getLogger(__name__)
 
 CACHE_FOLDER = ".triage-cache"
+MODEL_PREFIX = "triage-model-"
 EMBED_BATCH = 64
 
 
@@ -126,10 +127,15 @@ def train_on(data: TrainingSet, keep: np.ndarray | None = None) -> LearnedTriage
                  data.myth_topics)
 
 
+def model_path(view: KnowledgeView, embedder: Embedder) -> Path:
+    """Where the models of this snapshot, training data and code are kept."""
+    return view.snapshot.path / f"{MODEL_PREFIX}{model_key(embedder.name)}.joblib"
+
+
 def load_or_train(view: KnowledgeView, embedder: Embedder,
                   is_emergency_question: Callable[[str], bool]) -> LearnedTriage:
     """The models for this snapshot: from its folder when already trained, else trained and saved."""
-    path = view.snapshot.path / f"triage-model-{model_key(embedder.name)}.joblib"
+    path = model_path(view, embedder)
     try:
         model = joblib.load(path)
         if isinstance(model, LearnedTriage):
@@ -142,6 +148,9 @@ def load_or_train(view: KnowledgeView, embedder: Embedder,
     model = train_on(training_set(view, embedder, is_emergency_question))
     try:
         _write_atomically(path, lambda tmp: joblib.dump(model, tmp))
+        for stale in path.parent.glob(f"{MODEL_PREFIX}*.joblib"):  # trained on older data or code
+            if stale != path:
+                stale.unlink(missing_ok=True)
     except OSError:
         log.warning("could not write the triage model cache %s", path)
     return model

@@ -75,6 +75,11 @@ class Triage:
                 self._view = view
             return view, self._model
 
+    def prepare(self) -> bool:
+        """Load (or train and keep) the current snapshot's learned models now, so that no message
+        waits for them; True when they are ready. `passerelle train` and `make run` call this."""
+        return self._knowledge()[1] is not None
+
     def _learn(self, view: KnowledgeView) -> LearnedTriage | None:
         try:
             return self.learn(view, self.searcher.embedder, self.is_emergency_question)

@@ -8,11 +8,15 @@ Three kinds of evidence, because each misses what the others catch:
 - similarity to the urgent entries' questions, used only when no model could be trained (no
   training data shipped): the cosine with the closest urgent question plus twice its lead over
   the closest non-urgent title or question.
-With a model (`combined_verdict`): a pattern match decides unless the model finds it very
-unlikely (`urgency_model_veto_threshold`: "le prix des courses c'est une vraie hémorragie");
-otherwise the model decides, with a higher bar when the context is calming (idioms, past events,
-media, reassurance, informational questions: `urgency_model_calm_threshold`). The thresholds
-were chosen by cross-validation on the training data (see `learned.py`), for recall first.
+With a model (`combined_verdict`): a situation pattern ("il respire plus") decides; a mention
+pattern (the emergency only named: "infarctus", "hémorragie") decides unless the model finds it
+very unlikely (`urgency_model_veto_threshold`: "mon oncle a eu un infarctus l'hiver dernier, il
+peut reprendre le sport ?"). The model may not overrule situations: it knows little about a
+three-word message, and vetoing "je veux mourir" (it did, at 0.19) is the one mistake triage
+must not make. Without a match the model decides, with a higher bar when the context is calming
+(idioms, past events, media, reassurance, informational questions:
+`urgency_model_calm_threshold`). The thresholds were chosen by cross-validation on the tuning
+data (`python -m evaluation.triage_eval --cross-validate`), recall first.
 """
 
 from __future__ import annotations
@@ -75,7 +79,7 @@ def combined_verdict(reading: PatternReading, model: UrgencyReading, cutoffs: Mo
     """Patterns and the learned model together; the reason names the evidence that decided."""
     probability = round(model.probability, 4)
     if reading.match is not None:
-        if model.probability >= cutoffs.veto:
+        if reading.match.kind == "situation" or model.probability >= cutoffs.veto:
             return UrgencyVerdict(True, reading.match.category, 1.0, reading.match.reason)
         return UrgencyVerdict(False, None, probability, "vetoed:model")
     calm = bool(reading.vetoes) or reading.idiom

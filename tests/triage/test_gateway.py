@@ -15,7 +15,7 @@ from tests.channels.test_app import client, simulate
 __all__ = ["client"]  # the web app with Rasa down, as the channel tests build it
 
 # Caught by the learned model only (see test_learned.py): the gateway must use the same models.
-UNNAMED_EMERGENCY = "ma soeur a laissé une lettre d'adieu et son téléphone est coupé"
+UNNAMED_EMERGENCY = "mon fils a avalé le contenu d'un flacon de lave-vitre"
 MYTH = "le vaccin ror donne l'autisme"
 
 
@@ -30,14 +30,14 @@ def test_the_gateway_triages_with_the_library_while_rasa_is_down(client: TestCli
     triage = client.app.state.gateway.triage  # type: ignore[attr-defined]
     assert isinstance(triage, Triage)
     replies = simulate(client, UNNAMED_EMERGENCY)
-    entry = triage.urgent_entry("suicide", "fr")
+    entry = triage.urgent_entry("poisoning", "fr")
     assert replies[0] == answer_text(entry, "fr", fallback=False)
-    assert "3114" in replies[0]
+    assert replies[0].startswith("Appelez le 15")
 
     simulate(client, MYTH)
     verdict = triage.assess(MYTH, "fr")
     stored = stored_verdicts(client)
-    assert stored[UNNAMED_EMERGENCY] == {"urgent": True, "category": "suicide", "myth": None,
+    assert stored[UNNAMED_EMERGENCY] == {"urgent": True, "category": "poisoning", "myth": None,
                                          "myth_level": "none", "rumour_cue": False}
     assert stored[MYTH] == {"urgent": False, "category": None, "myth": verdict.myth.topic,
                             "myth_level": verdict.myth.level, "rumour_cue": verdict.rumour_cue}

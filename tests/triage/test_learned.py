@@ -124,12 +124,21 @@ def _reading(text: str) -> PatternReading:
     return PATTERNS.read(text)
 
 
-def test_a_pattern_match_decides_unless_the_model_finds_it_very_unlikely() -> None:
+def test_a_situation_pattern_decides_whatever_the_model_says() -> None:
     reading = _reading("je veux mourir")
-    kept = combined_verdict(reading, UrgencyReading(0.3, "cardiac"), CUTOFFS)
-    assert (kept.urgent, kept.category) == (True, "suicide")
-    assert kept.reason.startswith("pattern:suicide")
-    vetoed = combined_verdict(reading, UrgencyReading(0.1, "suicide"), CUTOFFS)
+    assert reading.match is not None and reading.match.kind == "situation"
+    for probability in (0.01, 0.3):
+        verdict = combined_verdict(reading, UrgencyReading(probability, "cardiac"), CUTOFFS)
+        assert (verdict.urgent, verdict.category) == (True, "suicide")
+        assert verdict.reason.startswith("pattern:suicide")
+
+
+def test_a_named_emergency_decides_unless_the_model_finds_it_very_unlikely() -> None:
+    reading = _reading("infarctus")
+    assert reading.match is not None and reading.match.kind == "mention"
+    kept = combined_verdict(reading, UrgencyReading(0.3, "stroke"), CUTOFFS)
+    assert (kept.urgent, kept.category, kept.reason) == (True, "cardiac", "mention:cardiac.fr.0")
+    vetoed = combined_verdict(reading, UrgencyReading(0.1, "cardiac"), CUTOFFS)
     assert (vetoed.urgent, vetoed.category, vetoed.reason) == (False, None, "vetoed:model")
 
 
@@ -159,9 +168,8 @@ def test_the_myth_score_averages_evidence_and_model() -> None:
 
 
 @pytest.mark.parametrize(("text", "category"), [
-    ("mon grand-père s'est écroulé dans le jardin et ne répond plus", "cardiac"),
-    ("ma soeur a laissé une lettre d'adieu et son téléphone est coupé", "suicide"),
-    ("my little boy swallowed some pills from my handbag", "poisoning"),
+    ("mon fils a avalé le contenu d'un flacon de lave-vitre", "poisoning"),
+    ("mein Vater hat starke Schmerzen in der Brust und schwitzt", "cardiac"),  # a language we do not serve
 ])
 def test_the_model_catches_what_no_pattern_names(triage: Triage, text: str, category: str) -> None:
     assert PATTERNS.read(text).match is None
@@ -169,9 +177,21 @@ def test_the_model_catches_what_no_pattern_names(triage: Triage, text: str, cate
     assert (urgency.urgent, urgency.category, urgency.reason) == (True, category, f"model:{category}")
 
 
-def test_the_model_vetoes_an_alarming_idiom(triage: Triage) -> None:
-    text = "le prix des courses c'est une vraie hémorragie"
-    assert PATTERNS.read(text).match is not None
+def test_asking_for_a_person_is_no_emergency(triage: Triage) -> None:
+    """A false alarm of the similarity-only triage (0.933 over its 0.925 threshold, as suicide)."""
+    assert not triage.assess("hello, I would like to talk to a real person please").urgency.urgent
+
+
+@pytest.mark.parametrize("text", ["je veux mourir", "elle fait un avc", "il fait un infarctus la"])
+def test_short_emergencies_are_urgent(triage: Triage, text: str) -> None:
+    """Three words are enough: the model once vetoed "je veux mourir" (0.19)."""
+    assert triage.assess(text).urgency.urgent
+
+
+def test_the_model_vetoes_a_past_emergency_named_in_passing(triage: Triage) -> None:
+    text = "my uncle had a heart attack back in march, can he fly to morocco this summer"
+    reading = PATTERNS.read(text)
+    assert reading.match is not None and reading.match.kind == "mention" and not reading.vetoes
     assert triage.assess(text).urgency.reason == "vetoed:model"
 
 

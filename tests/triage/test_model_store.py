@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
+from typing import cast
 
 import numpy as np
 import pytest
 
 import passerelle.triage.model_store as model_store
 from passerelle.triage import Triage
-from passerelle.triage.learned import LearnedTriage
-from passerelle.triage.model_store import embed_cached, load_or_train, model_key
+from passerelle.triage.learned import LearnedTriage, train
+from passerelle.triage.model_store import embed_cached, load_or_train, model_key, model_path
 from passerelle.triage.references import KnowledgeView
+from tests.triage.test_learned import EXAMPLES, VECTORS
 
 
 class CountingEmbedder:
@@ -57,13 +60,38 @@ def test_the_model_key_follows_the_embedder() -> None:
 
 
 def test_the_trained_models_are_kept_with_the_snapshot(triage: Triage, monkeypatch: pytest.MonkeyPatch) -> None:
-    triage.assess("bonjour")  # trains or loads the models of the session's snapshot
+    assert triage.prepare()  # trains or loads the models of the session's snapshot
     snapshot = triage.searcher.snapshot
-    assert (snapshot.path / f"triage-model-{model_key(triage.searcher.embedder.name)}.joblib").is_file()
+    view = KnowledgeView.build(snapshot, triage.is_emergency_question)
+    kept = model_path(view, triage.searcher.embedder)
+    assert kept.is_file() and kept.parent == snapshot.path
 
     def no_training(*_: object) -> None:
         raise AssertionError("the cached models should have been loaded")
 
     monkeypatch.setattr(model_store, "train_on", no_training)
-    view = KnowledgeView.build(snapshot, triage.is_emergency_question)
     assert isinstance(load_or_train(view, triage.searcher.embedder, triage.is_emergency_question), LearnedTriage)
+
+
+def test_changed_training_data_retrains_and_replaces_the_old_models(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    examples = tmp_path / "urgency_examples.yaml"
+    examples.write_text("- {text: je veux mourir, category: suicide}\n", encoding="utf-8")
+    monkeypatch.setattr(model_store, "TRAINING_FILES", (examples,))
+    small = train(EXAMPLES, VECTORS, {"mythe-autisme"})
+    trainings: list[object] = []
+    monkeypatch.setattr(model_store, "training_set", lambda *_: None)
+    monkeypatch.setattr(model_store, "train_on", lambda data: trainings.append(data) or small)
+    snapshot = tmp_path / "snapshot"
+    view = cast(KnowledgeView, SimpleNamespace(snapshot=SimpleNamespace(path=snapshot)))
+
+    def models() -> list[str]:
+        return sorted(p.name for p in snapshot.glob("*.joblib"))
+
+    assert isinstance(load_or_train(view, CountingEmbedder(), bool), LearnedTriage)  # type: ignore[arg-type]
+    first = models()
+    load_or_train(view, CountingEmbedder(), bool)  # type: ignore[arg-type]
+    assert (len(trainings), models()) == (1, first)
+    examples.write_text("- {text: i want to die, category: suicide}\n", encoding="utf-8")
+    load_or_train(view, CountingEmbedder(), bool)  # type: ignore[arg-type]
+    assert len(trainings) == 2 and len(models()) == 1 and models() != first
