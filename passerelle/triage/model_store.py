@@ -1,6 +1,6 @@
 """Training the learned triage models once, and keeping them next to the index snapshot.
 
-Training embeds about 1,800 labelled messages (one to two minutes on two cores) and fits four
+Training embeds about 950 labelled messages (a minute on two cores) and fits four
 models (seconds), so both results are kept:
 - the labelled messages' vectors, by embedder and text hash, in `<index root>/.triage-cache/`
   (the leading dot keeps index pruning away); they outlive snapshots, so after a content edit
