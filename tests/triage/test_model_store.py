@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 
 import passerelle.triage.model_store as model_store
+from passerelle.settings import Settings
+from passerelle.stack import prepare_triage
 from passerelle.triage import Triage
 from passerelle.triage.learned import LearnedTriage, train
 from passerelle.triage.model_store import embed_cached, load_or_train, model_key, model_path
@@ -95,3 +97,9 @@ def test_changed_training_data_retrains_and_replaces_the_old_models(tmp_path: Pa
     examples.write_text("- {text: i want to die, category: suicide}\n", encoding="utf-8")
     load_or_train(view, CountingEmbedder(), bool)  # type: ignore[arg-type]
     assert len(trainings) == 2 and len(models()) == 1 and models() != first
+
+
+def test_make_run_and_passerelle_train_prepare_the_models(triage_settings: Settings) -> None:
+    said: list[str] = []
+    prepare_triage(triage_settings, log=said.append)
+    assert said == ["triage models ready"]
