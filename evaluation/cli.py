@@ -1,4 +1,4 @@
-"""`passerelle eval ...`: measurements printed as tables, optionally saved as JSON."""
+"""`passerelle eval ...`: measurements printed as tables; `all` and `retrieval` also write a report folder."""
 
 from __future__ import annotations
 
@@ -92,3 +92,88 @@ def eval_triage(
     console.print(f"latency per message: {report['latency']}")
     if json_out is not None:
         json_out.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+def _print_gate(console: Console, gate: list[dict[str, Any]]) -> None:
+    table = Table(title="quality gate (evaluation/targets.yaml)")
+    for column in ("figure", "gate", "issue target", "measured", ""):
+        table.add_column(column)
+    for row in gate:
+        table.add_row(row["label"], _pct(row["min"]), _pct(row.get("issue_target") or row["min"]), _pct(row["value"]),
+                      "pass" if row["passed"] else "FAIL")
+    console.print(table)
+
+
+def _print_retrieval(console: Console, retrieval: dict[str, Any]) -> None:
+    from evaluation.report import system_labels
+
+    labels = system_labels()
+    systems = retrieval["systems"]
+    table = Table(title=f"retrieval: {retrieval['queries']} queries, {retrieval['out_of_scope']} out of scope")
+    table.add_column("figure")
+    for name in systems:
+        table.add_column(labels.get(name, name))
+    for key in ("recall@1", "recall@3", "mrr", "answered_right", "answered_wrong"):
+        table.add_row(key, *[f"{systems[n]['overall'][key]:.3f}" if key == "mrr" else _pct(systems[n]["overall"][key])
+                             for n in systems])
+    table.add_row("out-of-scope rejected", *[_pct(systems[n]["out_of_scope_rejected"]) for n in systems])
+    console.print(table)
+
+
+@eval_app.command("all")
+def eval_all(
+    quick: Annotated[bool, typer.Option("--quick", help="CI mode: skip the parts that take minutes.")] = False,
+) -> None:
+    """Every measurement side by side: report.md, figures.json and plots in evaluation/reports/<date>/."""
+    from evaluation.run_all import RunOptions, run_all
+
+    console = Console(stderr=True, width=160)
+    report, figures = run_all(RunOptions(quick=quick), say=lambda m: console.print(m, markup=False, highlight=False))
+    if "retrieval" in figures:
+        _print_retrieval(console, figures["retrieval"])
+    _print_gate(console, figures["gate"])
+    typer.echo(str(report))
+    errors = figures["meta"]["errors"]
+    if errors:
+        console.print(f"sections failed: {', '.join(errors)}")
+        raise typer.Exit(1)
+
+
+@eval_app.command("retrieval")
+def eval_retrieval(
+    kb: Annotated[Path | None, typer.Option("--kb", help="Knowledge-base directory (kb import format); "
+                                                         "default: the shipped one.")] = None,
+    queries: Annotated[Path | None, typer.Option("--queries", help='JSON Lines {"text", "gold", "also"?, "lang"?}; '
+                                                                   "default: the development set.")] = None,
+    out_of_scope: Annotated[Path | None, typer.Option("--out-of-scope", help='JSON Lines {"text"} the FAQ must not '
+                                                      "answer; default: ours for the shipped knowledge base, "
+                                                      "none otherwise.")] = None,
+    rasa: Annotated[bool, typer.Option("--rasa/--no-rasa", help="Train and compare the Rasa FAQ baseline.")] = True,
+    out: Annotated[Path | None, typer.Option("--out", help="Report folder; default evaluation/reports/"
+                                                           "<date>-retrieval-<kb name>/.")] = None,
+) -> None:
+    """Retrieval side by side (our search, each part alone, Rasa's FAQ) on any knowledge base."""
+    import datetime as dt
+
+    from evaluation.run_all import DATA, REPORTS, run_retrieval
+    from passerelle.settings import get_settings
+
+    settings = get_settings()
+    content_dir = kb or settings.content_dir
+    shipped = content_dir.resolve() == settings.content_dir.resolve()
+    queries = queries or DATA / "dev_queries.jsonl"
+    if out_of_scope is None and shipped:
+        out_of_scope = DATA / "out_of_scope.jsonl"
+    for path in (content_dir, queries, out_of_scope):
+        if path is not None and not path.exists():
+            typer.echo(f"error: {path}: not found", err=True)
+            raise typer.Exit(2)
+    out = out or REPORTS / f"{dt.date.today().isoformat()}-retrieval-{content_dir.resolve().name}"
+    console = Console(stderr=True, width=160)
+    report, figures = run_retrieval(content_dir, queries, out_of_scope, out, with_rasa=rasa,
+                                    say=lambda m: console.print(m, markup=False, highlight=False))
+    if "retrieval" in figures:
+        _print_retrieval(console, figures["retrieval"])
+    typer.echo(str(report))
+    if figures["meta"]["errors"]:
+        raise typer.Exit(1)

@@ -1,13 +1,18 @@
-"""Retrieval quality: recall@1/@3, MRR and answerability, side by side for each search mode.
+"""Retrieval quality: recall@1/@3, MRR and answerability, side by side for several systems.
 
-The same queries go through the fused default, embeddings only and BM25 only, so the numbers are
-comparable; the out-of-scope set measures how often the assistant rightly says "not sure".
+A system is anything that ranks topics for a message with a score (a `Ranker`): our fused
+search, each of its signals alone, another embedding backend, Rasa's ResponseSelector. The same
+labelled queries and out-of-scope messages go through each, so the numbers are comparable.
+Each system gets its own answer threshold, calibrated to reject `min_rejection` of the
+out-of-scope messages (scores of different systems live on different scales); the fused default
+is reported at the configured threshold, which is what the assistant uses.
 """
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +20,10 @@ from typing import Any
 from knowledge_base.search import Mode, Searcher
 
 MODES: tuple[Mode, ...] = ("fused", "dense", "lexical")
+RELIABILITY_BINS = 10
+
+Ranker = Callable[[str], list[tuple[str, float]]]
+"""Topics for a message, best first, each with the system's score."""
 
 
 @dataclass(frozen=True)
@@ -44,58 +53,109 @@ def load_texts(path: Path) -> list[str]:
     return [json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def _summary(rows: list[dict[str, Any]], threshold: float) -> dict[str, float]:
+def searcher_ranker(searcher: Searcher, mode: Mode, top_k: int = 3) -> Ranker:
+    """Our search in one mode, as a ranker (the person's language does not change the ranking)."""
+    def rank(text: str) -> list[tuple[str, float]]:
+        return [(hit.topic, hit.score) for hit in searcher.search(text, language="fr", top_k=top_k, mode=mode).hits]
+    return rank
+
+
+def rank_queries(ranker: Ranker, queries: list[Query]) -> list[dict[str, Any]]:
+    """One row per query: rank of the first right topic among the top 3 (0 = absent), top score."""
+    rows = []
+    for query in queries:
+        ranked = ranker(query.text)[:3]
+        gold = {query.gold, *query.also}
+        rank = next((i + 1 for i, (topic, _) in enumerate(ranked) if topic in gold), 0)
+        rows.append({"text": query.text, "gold": query.gold, "got": [t for t, _ in ranked[:1]], "rank": rank,
+                     "language": query.language, "kind": query.kind, "score": ranked[0][1] if ranked else 0.0})
+    return rows
+
+
+def top_scores(ranker: Ranker, texts: list[str]) -> list[float]:
+    """The best score each message gets (0 when nothing is found)."""
+    return [next(iter(ranker(text)), ("", 0.0))[1] for text in texts]
+
+
+def summary(rows: list[dict[str, Any]], threshold: float | None) -> dict[str, Any]:
+    """Recall@1/@3, MRR, and how often the top answer is both right and above the threshold."""
     n = max(len(rows), 1)
+    above = [r for r in rows if threshold is not None and r["score"] >= threshold]
     return {
         "n": len(rows),
         "recall@1": sum(r["rank"] == 1 for r in rows) / n,
         "recall@3": sum(0 < r["rank"] <= 3 for r in rows) / n,
         "mrr": sum(1 / r["rank"] for r in rows if r["rank"]) / n,
-        "answered_right": sum(r["rank"] == 1 and r["score"] >= threshold for r in rows) / n,
+        "answered_right": sum(r["rank"] == 1 for r in above) / n if threshold is not None else None,
+        "answered_wrong": sum(r["rank"] != 1 for r in above) / n if threshold is not None else None,
     }
+
+
+def reliability_curve(in_scope: list[tuple[float, bool]], out_of_scope: list[float],
+                      bins: int = RELIABILITY_BINS) -> list[dict[str, float]]:
+    """How often the top answer is right, by score: equal-count bins over every message.
+
+    An out-of-scope message has no right answer, so answering it counts as wrong; a curve
+    that rises steeply means the score is a trustworthy signal for "not sure".
+    """
+    points = sorted([(s, ok) for s, ok in in_scope] + [(s, False) for s in out_of_scope])
+    if not points:
+        return []
+    size = len(points) / min(bins, len(points))
+    curve = []
+    for b in range(min(bins, len(points))):
+        chunk = points[round(b * size):round((b + 1) * size)]
+        if chunk:
+            curve.append({"n": len(chunk), "score_min": chunk[0][0], "score_max": chunk[-1][0],
+                          "score_mean": sum(s for s, _ in chunk) / len(chunk),
+                          "right": sum(ok for _, ok in chunk) / len(chunk)})
+    return curve
+
+
+def score_system(rows: list[dict[str, Any]], out_of_scope: list[float], threshold: float | None = None,
+                 min_rejection: float = 0.85) -> dict[str, Any]:
+    """Every figure of one system from its ranked rows and its out-of-scope top scores.
+
+    `threshold` is the system's configured answer threshold; without one, the calibrated
+    threshold is used. Without out-of-scope messages nothing can be calibrated, and the
+    answerability figures are left out unless a threshold is given.
+    """
+    in_scope = [(r["score"], r["rank"] == 1) for r in rows]
+    calibration = calibrate_threshold(in_scope, out_of_scope, min_rejection) if out_of_scope else None
+    used = threshold if threshold is not None else (calibration or {}).get("threshold")
+    by_language: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        by_language[row["language"]].append(row)
+        by_kind[row["kind"]].append(row)
+    rejected = (sum(score < used for score in out_of_scope) / len(out_of_scope)
+                if out_of_scope and used is not None else None)
+    return {
+        "threshold": used,
+        "calibration": calibration,
+        "overall": summary(rows, used),
+        "by_language": {k: summary(v, used) for k, v in sorted(by_language.items())},
+        "by_kind": {k: summary(v, used) for k, v in sorted(by_kind.items())},
+        "out_of_scope_n": len(out_of_scope),
+        "out_of_scope_rejected": rejected,
+        "reliability": reliability_curve(in_scope, out_of_scope),
+        "scores": {"in_scope": in_scope, "out_of_scope": out_of_scope},
+        "misses": [{"text": r["text"], "gold": r["gold"], "got": r["got"]} for r in rows if r["rank"] != 1],
+    }
+
+
+def evaluate_system(ranker: Ranker, queries: list[Query], out_of_scope: list[str], threshold: float | None = None,
+                    min_rejection: float = 0.85) -> dict[str, Any]:
+    """Rank every query and out-of-scope message with `ranker`, then score it."""
+    return score_system(rank_queries(ranker, queries), top_scores(ranker, out_of_scope), threshold, min_rejection)
 
 
 def evaluate_retrieval(searcher: Searcher, queries: list[Query], out_of_scope: list[str],
                        min_rejection: float = 0.85) -> dict[str, Any]:
-    """Per mode: figures overall, per language and per kind, misses, and answerability.
-
-    Each mode gets its own threshold, calibrated here to reject `min_rejection` of the
-    out-of-scope messages (a dense-only score and a fused score live on different scales); the
-    fused mode is also reported at the configured threshold, which is what the assistant uses.
-    """
-    report: dict[str, Any] = {}
-    for mode in MODES:
-        rows = []
-        for query in queries:
-            result = searcher.search(query.text, language="fr", top_k=3, mode=mode)
-            topics = [h.topic for h in result.hits]
-            gold = {query.gold, *query.also}
-            rank = next((i + 1 for i, t in enumerate(topics) if t in gold), 0)
-            rows.append({"text": query.text, "gold": query.gold, "got": topics[:1], "rank": rank,
-                         "language": query.language, "kind": query.kind,
-                         "score": result.hits[0].score if result.hits else 0.0})
-        oos_scores = [(searcher.search(text, language="fr", mode=mode).hits or [None])[0] for text in out_of_scope]
-        oos = [hit.score if hit is not None else 0.0 for hit in oos_scores]
-        calibration = calibrate_threshold([(r["score"], r["rank"] == 1) for r in rows], oos, min_rejection)
-        threshold = calibration["threshold"]
-        if mode == "fused":
-            threshold = searcher.settings.answer_threshold
-        by_language: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for row in rows:
-            by_language[row["language"]].append(row)
-            by_kind[row["kind"]].append(row)
-        report[mode] = {
-            "threshold": threshold,
-            "calibration": calibration,
-            "overall": _summary(rows, threshold),
-            "by_language": {k: _summary(v, threshold) for k, v in sorted(by_language.items())},
-            "by_kind": {k: _summary(v, threshold) for k, v in sorted(by_kind.items())},
-            "out_of_scope_rejected": sum(score < threshold for score in oos) / max(len(oos), 1),
-            "scores": {"in_scope": [(r["score"], r["rank"] == 1) for r in rows], "out_of_scope": oos},
-            "misses": [{"text": r["text"], "gold": r["gold"], "got": r["got"]} for r in rows if r["rank"] != 1],
-        }
-    return report
+    """Our search in each mode; the fused mode at the configured threshold, the others calibrated."""
+    return {mode: evaluate_system(searcher_ranker(searcher, mode), queries, out_of_scope,
+                                  searcher.settings.answer_threshold if mode == "fused" else None, min_rejection)
+            for mode in MODES}
 
 
 def calibrate_threshold(in_scope: list[tuple[float, bool]], out_of_scope: list[float],
@@ -106,6 +166,7 @@ def calibrate_threshold(in_scope: list[tuple[float, bool]], out_of_scope: list[f
     whether the top topic was right) per labelled query.
     """
     candidates = sorted({round(score, 4) for score in out_of_scope} | {round(s, 4) for s, _ in in_scope})
+    candidates.append(round(max(out_of_scope, default=0.0), 4) + 1e-4)  # rejects every one of them
     for threshold in candidates:
         rejected = sum(score < threshold for score in out_of_scope) / max(len(out_of_scope), 1)
         if rejected >= min_rejection:
@@ -113,4 +174,4 @@ def calibrate_threshold(in_scope: list[tuple[float, bool]], out_of_scope: list[f
             wrong = sum(score >= threshold and not ok for score, ok in in_scope) / max(len(in_scope), 1)
             return {"threshold": threshold, "out_of_scope_rejected": rejected,
                     "answered_right": right, "answered_wrong": wrong}
-    return {"threshold": float("inf"), "out_of_scope_rejected": 1.0, "answered_right": 0.0, "answered_wrong": 0.0}
+    return {"threshold": candidates[-1], "out_of_scope_rejected": 0.0, "answered_right": 0.0, "answered_wrong": 0.0}

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 import multiprocessing as mp
-import resource
 import statistics
 import time
 from typing import Any
 
 import numpy as np
 
+from evaluation.processes import self_peak_rss_mb
 from knowledge_base.index import IVF_PROBES, IndexSnapshot, make_faiss_index
 from knowledge_base.schema import Entry
 from knowledge_base.search import LexicalIndex
@@ -81,7 +81,7 @@ def _run_scale(base_path: str, n_entries: int, exact_max: int, queries: list[str
             real = len(base.entries)
             got = {int(owners[i]) % real for i in ids[0][:10] if i >= 0}
             overlap.append(float(int(owners[exact_ids[0][0]]) % real in got))
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = self_peak_rss_mb()  # not ru_maxrss: Linux carries the parent's peak over into it
     out.send({
         "entries": n_entries, "vectors": int(len(matrix)), "index": kind,
         "faiss_build_s": round(faiss_build_s, 2), "bm25_build_s": round(bm25_build_s, 2),
@@ -120,8 +120,13 @@ def run_benchmark(base_index_root: str, scales: tuple[int, ...], exact_max: int,
         receive, send = context.Pipe(duplex=False)
         child = context.Process(target=_run_scale, args=(base_index_root, n, exact_max, queries[:QUERIES], send))
         child.start()
-        results.append(receive.recv())
-        child.join()
+        send.close()  # only the child writes: if it dies, recv() ends instead of waiting forever
+        try:
+            results.append(receive.recv())
+        except EOFError:
+            raise RuntimeError(f"scale {n}: benchmark process died (exit code {child.exitcode})") from None
+        finally:
+            child.join()
     return {"scales": results, "embedder": embedder_throughput(queries), "noise": NOISE}
 
 

@@ -198,12 +198,13 @@ def run_command() -> None:
 
 @app.command("train")
 def train_command() -> None:
-    """Build the index and train the Rasa model if their inputs changed."""
+    """Build the index, the triage models and the Rasa model if their inputs changed."""
     from knowledge_base.build import ensure_index
-    from passerelle.stack import train_if_needed
+    from passerelle.stack import prepare_triage, train_if_needed
 
     settings = get_settings()
     ensure_index(settings.content_dir, settings)
+    prepare_triage(settings, log=typer.echo)
     train_if_needed(settings, log=typer.echo)
 
 

@@ -130,6 +130,16 @@ def train_if_needed(settings: Settings, log: Callable[[str], None] = print) -> b
     return True
 
 
+def prepare_triage(settings: Settings, log: Callable[[str], None] = print) -> None:
+    """Train the triage models of the current index if their inputs changed (a minute the first
+    time, seconds after a content edit), so that the gateway's first message does not wait."""
+    from knowledge_base.search import Searcher
+    from passerelle.triage import Triage
+
+    ready = Triage(settings, Searcher(settings)).prepare()
+    log("triage models ready" if ready else "triage models unavailable: patterns and similarity only")
+
+
 @dataclass
 class Stack:
     """The three running processes; `stop()` ends them all.
@@ -244,6 +254,7 @@ def run(settings: Settings) -> int:
     db.create_all()
     rebuilt = ensure_live_index(db, settings)
     print(f"knowledge base: index {'built' if rebuilt else 'up to date'}", flush=True)
+    prepare_triage(settings, log=lambda m: print(m, flush=True))
     train_if_needed(settings, log=lambda m: print(m, flush=True))
     stack = Stack(settings)
     stopping = False

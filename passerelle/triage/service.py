@@ -3,25 +3,32 @@
 Triage must answer for every message, even when things go wrong: an empty text, a 10,000
 character paste, emoji, control bytes, no index built yet, or an embedding failure. In those
 cases the curated patterns still run (they need nothing but the text), so an emergency is still
-recognised; only the similarity and myth evidence is skipped.
+recognised; only the learned, similarity and myth evidence is skipped. The learned models are
+trained (or loaded from their cache, `model_store.py`) with each new index snapshot; if that
+fails, triage goes on with the patterns and similarity alone.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Callable
 
 import numpy as np
 
+from knowledge_base.embedders import Embedder
 from knowledge_base.schema import Entry, Kind
 from knowledge_base.search import Searcher
-from passerelle.language import detect_language
+from passerelle.language import SUPPORTED, detect_language
 from passerelle.settings import Settings
 from passerelle.text import clean_inbound, has_letters
 from passerelle.triage.cues import load_cues
+from passerelle.triage.learned import LearnedTriage
+from passerelle.triage.model_store import load_or_train
 from passerelle.triage.myth import NO_MYTH, gather_evidence, myth_verdict
 from passerelle.triage.patterns import load_patterns
 from passerelle.triage.references import KnowledgeView
-from passerelle.triage.urgency import closest_urgent, urgency_verdict
+from passerelle.triage.urgency import ModelCutoffs, closest_urgent, combined_verdict, urgency_verdict
 from passerelle.triage.verdicts import MythVerdict, TriageVerdict
 
 log = logging.getLogger(__name__)
@@ -32,42 +39,66 @@ LANGUAGE_CHARS = 1_000
 GENERAL_EMERGENCY_TOPIC = "numeros-urgence"
 # Vetoes that make an urgent entry's own question unfit as a similarity reference.
 NOT_AN_EMERGENCY = frozenset({"information", "hypothetical", "prevention", "media"})
+ModelSource = Callable[[KnowledgeView, Embedder, Callable[[str], bool]], LearnedTriage | None]
 
 
 class Triage:
     """Urgency and misinformation verdicts for messages, from one index snapshot at a time."""
 
-    def __init__(self, settings: Settings, searcher: Searcher | None = None) -> None:
+    def __init__(self, settings: Settings, searcher: Searcher | None = None,
+                 learn: ModelSource = load_or_train) -> None:
+        """`learn` gives the learned models of a snapshot; the cross-validation passes models
+        trained without the messages it measures."""
         self.settings = settings
+        self.learn = learn
         self.searcher = searcher if searcher is not None else Searcher(settings)
         self.patterns = load_patterns()
         self.cues = load_cues()
+        self.cutoffs = ModelCutoffs(urgent=settings.urgency_model_threshold,
+                                    calm=settings.urgency_model_calm_threshold,
+                                    veto=settings.urgency_model_veto_threshold)
         self._view: KnowledgeView | None = None
+        self._model: LearnedTriage | None = None
+        self._lock = threading.Lock()  # one training at a time when gateway threads start together
 
-    def _knowledge(self) -> KnowledgeView | None:
-        """The view of the searcher's current snapshot, rebuilt when it swapped to a new one."""
+    def _knowledge(self) -> tuple[KnowledgeView | None, LearnedTriage | None]:
+        """The view of the searcher's current snapshot and its learned models, renewed with it."""
         try:
             snapshot = self.searcher.snapshot
         except FileNotFoundError:
-            return None
-        view = self._view
-        if view is None or view.snapshot is not snapshot:
-            view = KnowledgeView.build(snapshot, self._is_emergency_question)
-            self._view = view
-        return view
+            return None, None
+        with self._lock:
+            view = self._view
+            if view is None or view.snapshot is not snapshot:
+                view = KnowledgeView.build(snapshot, self.is_emergency_question)
+                self._model = self._learn(view)
+                self._view = view
+            return view, self._model
 
-    def _is_emergency_question(self, question: str) -> bool:
+    def prepare(self) -> bool:
+        """Load (or train and keep) the current snapshot's learned models now, so that no message
+        waits for them; True when they are ready. `passerelle train` and `make run` call this."""
+        return self._knowledge()[1] is not None
+
+    def _learn(self, view: KnowledgeView) -> LearnedTriage | None:
+        try:
+            return self.learn(view, self.searcher.embedder, self.is_emergency_question)
+        except Exception:  # triage must go on: patterns and similarity still answer
+            log.exception("triage models could not be trained; using patterns and similarity only")
+            return None
+
+    def is_emergency_question(self, question: str) -> bool:
+        """Whether an urgent entry's question describes an emergency rather than asks about one."""
         return not (self.patterns.read(question).vetoes & NOT_AN_EMERGENCY)
 
-    def _similarities(self, view: KnowledgeView, text: str) -> np.ndarray | None:
+    def _embed(self, text: str) -> np.ndarray | None:
         if not has_letters(text):
             return None
         try:
-            vector = self.searcher.embedder.embed_queries([text[:EMBED_CHARS]])[0]
+            return np.asarray(self.searcher.embedder.embed_queries([text[:EMBED_CHARS]])[0])
         except Exception:  # the patterns must still answer if the model fails
             log.exception("embedding failed; triage falls back to patterns only")
             return None
-        return view.similarities(vector)
 
     def assess(self, text: str, language: str | None = None) -> TriageVerdict:
         """Triage one message; `language` None means detect it."""
@@ -77,27 +108,36 @@ class Triage:
                                        default=self.settings.default_language).language
         reading = self.patterns.read(text, language)
         cues = self.cues.read(text)
-        view = self._knowledge()
-        similarities = self._similarities(view, text) if view is not None else None
-        similar = closest_urgent(view, similarities) if view is not None and similarities is not None else None
-        urgency = urgency_verdict(reading, similar, self.settings.urgency_similarity_threshold)
-        myth: MythVerdict = NO_MYTH
-        if view is not None and similarities is not None:
-            myth = myth_verdict(gather_evidence(text, view, similarities, cues),
-                                self.settings.myth_high_threshold, self.settings.myth_low_threshold)
+        view, model = self._knowledge()
+        vector = self._embed(text) if view is not None else None
+        if view is None or vector is None:
+            urgency = urgency_verdict(reading, None, self.settings.urgency_similarity_threshold)
+            return TriageVerdict(language=language, urgency=urgency, myth=NO_MYTH, rumour_cue=cues.rumour)
+        similarities = view.similarities(vector)
+        if model is not None:
+            urgency = combined_verdict(reading, model.read_urgency(text[:EMBED_CHARS], vector), self.cutoffs)
+        else:
+            urgency = urgency_verdict(reading, closest_urgent(view, similarities),
+                                      self.settings.urgency_similarity_threshold)
+        myth: MythVerdict = myth_verdict(gather_evidence(text, view, similarities, cues),
+                                         self.settings.myth_high_threshold, self.settings.myth_low_threshold,
+                                         model.read_claim(vector) if model is not None else None)
         return TriageVerdict(language=language, urgency=urgency, myth=myth, rumour_cue=cues.rumour)
 
     def urgent_entry(self, category: str | None, language: str) -> Entry | None:
         """The urgent entry answering `category` in `language` (else French, else English).
 
-        An unknown or missing category gets the general emergency-numbers entry.
+        An unknown or missing category gets the general emergency-numbers entry, and so does a
+        language we do not serve: someone who cannot read the French advice can still call the
+        112 it leads with, whose operators take calls in many languages.
         """
         try:
             entries = self.searcher.snapshot.entries
         except FileNotFoundError:
             return None
+        served = language in SUPPORTED
         topic = next((e.topic for e in entries
-                      if e.kind is Kind.urgent and category in e.urgency_categories),
+                      if served and e.kind is Kind.urgent and category in e.urgency_categories),
                      GENERAL_EMERGENCY_TOPIC)
         entry, _ = self.searcher.pick_variant(topic, language)
         return entry

@@ -89,13 +89,14 @@ def test_evaluate_triage_report(triage: Triage, tmp_path: Path) -> None:
     assert report["latency"]["messages"] == 5
 
 
-def test_eval_triage_command(shipped: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    _write(tmp_path / "urgency_test.jsonl", URGENCY_ROWS)
-    _write(tmp_path / "myth_test.jsonl", MYTH_ROWS)
+@pytest.mark.parametrize("split", ["tune", "test"])
+def test_eval_triage_command(shipped: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, split: str) -> None:
+    _write(tmp_path / f"urgency_{split}.jsonl", URGENCY_ROWS)
+    _write(tmp_path / f"myth_{split}.jsonl", MYTH_ROWS)
     _write(tmp_path / "dev_queries.jsonl", [{"text": "je veux mourir", "gold": "suicide-prevention"}])
     monkeypatch.setattr(triage_eval, "DATA_DIR", tmp_path)
     out = tmp_path / "report.json"
-    result = RUNNER.invoke(app, ["eval", "triage", "--split", "test", "--json-out", str(out)])
+    result = RUNNER.invoke(app, ["eval", "triage", "--split", split, "--json-out", str(out)])
     assert result.exit_code == 0, result.output
     assert "urgency" in result.stdout
     report = json.loads(out.read_text(encoding="utf-8"))

@@ -132,6 +132,7 @@ def test_urgent_entry_by_category_and_language(triage: Triage) -> None:
 def test_without_an_index_the_patterns_still_answer(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path)
     triage = Triage(settings, Searcher(settings, index_root=tmp_path / "no-index"))
+    assert not triage.prepare()
     verdict = triage.assess("je veux mourir ce soir")
     assert verdict.urgency.category == "suicide"
     assert verdict.myth.level == "none"

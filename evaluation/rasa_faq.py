@@ -1,0 +1,146 @@
+"""The baseline a Rasa user would pick: retrieval intents + ResponseSelector on the same questions.
+
+A throwaway Rasa project is written under the evaluation's work folder: one retrieval intent
+`faq/<topic>` per knowledge-base topic whose examples are the entries' questions, one response
+per topic (the entry's SMS answer), and the FAQ pipeline of Rasa's documentation
+(`evaluation/data/rasa_faq_config.yml`). It is trained with the project's own Rasa, served by
+`rasa run --enable-api` on 127.0.0.1, and asked through `POST /model/parse`, exactly what
+`rasa shell nlu` does. The ranking and confidences it returns go through the same scoring as
+our search (evaluation/retrieval.py).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import yaml
+
+from evaluation.processes import Server
+from evaluation.retrieval import Ranker
+from knowledge_base.schema import Entry
+from passerelle.stack import RASA_BIN
+
+CONFIG = Path(__file__).resolve().parent / "data" / "rasa_faq_config.yml"
+RETRIEVAL_INTENT = "faq"
+MODEL_NAME = "faq"
+TRAIN_TIMEOUT_S = 1800
+READY_TIMEOUT_S = 300
+
+
+@dataclass
+class FaqProject:
+    """Where the throwaway project lives, and what went into it."""
+
+    root: Path
+    topics: int
+    examples: int
+
+    @property
+    def model(self) -> Path:
+        return self.root / "models" / f"{MODEL_NAME}.tar.gz"
+
+    @property
+    def log(self) -> Path:
+        return self.root / "rasa.log"
+
+
+def rasa_env() -> dict[str, str]:
+    """Rasa without telemetry or TensorFlow chatter."""
+    return dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="3",
+                PYTHONWARNINGS="ignore::DeprecationWarning", HF_HUB_OFFLINE="1")
+
+
+def faq_examples(entries: list[Entry], languages: tuple[str, ...] | None) -> dict[str, list[str]]:
+    """Per topic, the questions of its entries in `languages` (all when None).
+
+    An entry without questions (possible in an imported FAQ) contributes its title, so that
+    every topic can be learnt. A text that already belongs to another topic is dropped: Rasa
+    refuses one example under two intents.
+    """
+    examples: dict[str, list[str]] = {}
+    seen: set[str] = set()
+    for entry in sorted(entries, key=lambda e: (e.topic, e.language)):
+        if not entry.is_live or (languages is not None and entry.language not in languages):
+            continue
+        for text in entry.questions or [entry.title]:
+            line = " ".join(text.split())
+            if line and line not in seen:
+                seen.add(line)
+                examples.setdefault(entry.topic, []).append(line)
+    return examples
+
+
+def write_project(entries: list[Entry], languages: tuple[str, ...] | None, root: Path) -> FaqProject:
+    """Config, domain (one response per topic) and NLU data (one retrieval intent per topic)."""
+    if root.exists():
+        shutil.rmtree(root)
+    (root / "data").mkdir(parents=True)
+    shutil.copyfile(CONFIG, root / "config.yml")
+    examples = faq_examples(entries, languages)
+    answers: dict[str, str] = {}
+    for entry in sorted(entries, key=lambda e: e.language != "fr"):
+        answers.setdefault(entry.topic, entry.answer_sms)
+    domain = {"version": "3.1", "intents": [RETRIEVAL_INTENT],
+              "responses": {f"utter_{RETRIEVAL_INTENT}/{topic}": [{"text": answers[topic]}] for topic in examples}}
+    (root / "domain.yml").write_text(yaml.safe_dump(domain, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    blocks = [f"- intent: {RETRIEVAL_INTENT}/{topic}\n  examples: |\n" + "".join(f"    - {t}\n" for t in texts)
+              for topic, texts in examples.items()]
+    (root / "data" / "nlu.yml").write_text('version: "3.1"\nnlu:\n' + "".join(blocks), encoding="utf-8")
+    return FaqProject(root, len(examples), sum(len(v) for v in examples.values()))
+
+
+def train(project: FaqProject) -> float:
+    """`rasa train nlu` on the project; returns the wall-clock training time in seconds."""
+    started = time.perf_counter()
+    with project.log.open("ab") as out:
+        result = subprocess.run(
+            [str(RASA_BIN), "train", "nlu", "--config", "config.yml", "--domain", "domain.yml", "--nlu", "data",
+             "--out", "models", "--fixed-model-name", MODEL_NAME],
+            cwd=project.root, env=rasa_env(), stdout=out, stderr=subprocess.STDOUT, timeout=TRAIN_TIMEOUT_S,
+            check=False)
+    if result.returncode != 0 or not project.model.exists():
+        raise RuntimeError(f"rasa train nlu failed; see {project.log}")
+    return time.perf_counter() - started
+
+
+def parse_ranking(parsed: dict[str, object]) -> list[tuple[str, float]]:
+    """Topics ranked by the ResponseSelector, best first, from a `/model/parse` answer."""
+    selector = parsed.get("response_selector")
+    block = selector.get(RETRIEVAL_INTENT) if isinstance(selector, dict) else None
+    ranking = block.get("ranking", []) if isinstance(block, dict) else []
+    prefix = f"{RETRIEVAL_INTENT}/"
+    return [(str(item["intent_response_key"]).removeprefix(prefix), float(item["confidence"]))
+            for item in ranking if isinstance(item, dict) and "intent_response_key" in item]
+
+
+@contextmanager
+def served(project: FaqProject, port: int) -> Iterator[tuple[Ranker, Server]]:
+    """A ranker backed by the trained model served on 127.0.0.1:`port`; the server stops after."""
+    url = f"http://127.0.0.1:{port}/model/parse"
+    command = [str(RASA_BIN), "run", "--enable-api", "-i", "127.0.0.1", "-p", str(port),
+               "--model", str(project.model)]
+    server = Server("rasa-faq", command, project.log, rasa_env(), cwd=project.root)
+    with httpx.Client(timeout=60) as client, server:
+
+        def ready() -> bool:
+            try:
+                return bool(parse_ranking(client.post(url, json={"text": "bonjour"}).json()))
+            except (httpx.HTTPError, ValueError):
+                return False
+
+        server.wait_until(ready, READY_TIMEOUT_S)
+
+        def rank(text: str) -> list[tuple[str, float]]:
+            response = client.post(url, json={"text": text})
+            response.raise_for_status()
+            return parse_ranking(response.json())
+
+        yield rank, server

@@ -1,0 +1,226 @@
+"""`passerelle eval all [--quick]`: every measurement in one run, one report folder.
+
+Writes evaluation/reports/<date>/ (or <date>-quick/): report.md, figures.json (every number)
+and the PNG pictures. Sections run one after the other so that speed is not measured while
+something else trains; a section that fails is reported as failed and the others still run
+(the gate then fails on the missing figures). Generated working files go under var/eval/.
+
+Quick mode (CI, under 3 minutes once the index and the Rasa model exist) skips what takes
+minutes: the Rasa FAQ baseline's training, the NLU cross-validation, speed at 20 concurrent
+conversations and the scale benchmark at 100k entries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from evaluation import machine
+from evaluation.eval_stack import Ports, process_peaks, running_stack
+from evaluation.gate import check, load_targets
+from evaluation.plots import draw_all
+from evaluation.report import render, system_labels
+from evaluation.retrieval_systems import SHIPPED_FAQ_LANGUAGES
+from passerelle.settings import ROOT, Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+DATA = ROOT / "evaluation" / "data"
+REPORTS = ROOT / "evaluation" / "reports"
+SPEED_LEVELS = {1: 20, 5: 40, 20: 80}  # concurrent conversations -> messages sent
+QUICK_SPEED_LEVELS = {1: 10, 5: 20}
+SCALES = (1_000, 10_000, 100_000)
+QUICK_SCALES = (1_000, 10_000)
+QUICK_SKIPS = ["Rasa FAQ baseline (training takes minutes)", "NLU cross-validation", "triage holdout split",
+               "speed at 20 concurrent conversations", "scale benchmark at 100k entries"]
+
+
+@dataclass
+class RunOptions:
+    """What to run and where: caches (indexes, Rasa projects) in `work_dir`, the started stack's
+    database and model in `work_dir/stack_name`, so two runs with different names and ports
+    (`make eval` and the gate in `make test`) can run side by side."""
+
+    quick: bool = False
+    reports_dir: Path = REPORTS
+    work_dir: Path = ROOT / "var" / "eval"
+    stack_name: str = "stack"
+    ports: Ports = field(default_factory=Ports)
+    date: str = field(default_factory=lambda: dt.date.today().isoformat())
+
+    @property
+    def out_dir(self) -> Path:
+        return self.reports_dir / (self.date + ("-quick" if self.quick else ""))
+
+
+class Sections:
+    """Runs sections in order, timing each and recording (not raising) failures."""
+
+    def __init__(self, say: Callable[[str], None]) -> None:
+        self.say = say
+        self.seconds: dict[str, float] = {}
+        self.errors: dict[str, str] = {}
+
+    def run(self, name: str, work: Callable[[], Any]) -> Any:
+        self.say(f"[eval] {name}...")
+        started = time.perf_counter()
+        try:
+            return work()
+        except Exception as exc:  # one broken section must not hide the others' figures
+            log.exception("evaluation section %s failed", name)
+            self.errors[name] = f"{type(exc).__name__}: {exc}"
+            self.say(f"[eval] {name} FAILED: {self.errors[name]}")
+            return None
+        finally:
+            self.seconds[name] = round(time.perf_counter() - started, 1)
+            self.say(f"[eval] {name} done in {self.seconds[name]:.0f} s")
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    if isinstance(value, set | tuple):
+        return list(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def write_outputs(figures: dict[str, Any], out_dir: Path) -> Path:
+    """Pictures, figures.json and report.md into `out_dir`; returns the report's path."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    pictures = draw_all(figures, system_labels(), out_dir)
+    (out_dir / "figures.json").write_text(json.dumps(figures, ensure_ascii=False, indent=1, default=_jsonable),
+                                          encoding="utf-8")
+    report = out_dir / "report.md"
+    report.write_text(render(figures, pictures), encoding="utf-8")
+    return report
+
+
+def _speed_texts(settings: Settings) -> list[str]:
+    from knowledge_base.loader import load_entries
+
+    entries, _ = load_entries(settings.content_dir)
+    answered = {e.topic for e in entries if e.kind.value in ("service", "health")}
+    rows = [json.loads(line) for line in (DATA / "dev_queries.jsonl").read_text(encoding="utf-8").splitlines()
+            if line.strip()]
+    return [r["text"] for r in rows if r["gold"] in answered]
+
+
+def _stack_sections(settings: Settings, options: RunOptions, figures: dict[str, Any], sections: Sections,
+                    say: Callable[[str], None]) -> None:
+    """Conversations and speed, through one started stack."""
+    from evaluation.conversations import Expectations, load_journeys, play
+    from evaluation.speed import load_level, search_alone
+    from knowledge_base.loader import load_entries
+    from knowledge_base.search import Searcher
+
+    texts = _speed_texts(settings)
+    levels = QUICK_SPEED_LEVELS if options.quick else SPEED_LEVELS
+    with running_stack(settings, options.work_dir / options.stack_name, options.ports, log=say) as (stack, info):
+        entries, _ = load_entries(settings.content_dir)
+        conversations = sections.run("conversations", lambda: play(
+            info["base_url"], load_journeys(), Expectations(entries, settings)))
+        if conversations is not None:
+            figures["conversations"] = conversations
+
+        def measure() -> dict[str, Any]:
+            load_level(info["base_url"], texts[:3], 1, 3)  # warm-up, not counted
+            results = [load_level(info["base_url"], texts, c, n) for c, n in levels.items()]
+            return {"cold_start_seconds": info["cold_start_seconds"], "rasa_train_seconds": info["train_seconds"],
+                    "levels": results, "memory_mb": process_peaks(stack)}
+
+        speed = sections.run("speed", measure)
+    if speed is not None:
+        speed["search_alone"] = sections.run("search alone", lambda: search_alone(Searcher(settings), texts))
+        figures["speed"] = speed
+
+
+def run_retrieval(content_dir: Path, queries: Path, out_of_scope: Path | None, out_dir: Path, *, with_rasa: bool,
+                  ports: Ports | None = None, work_dir: Path = ROOT / "var" / "eval",
+                  say: Callable[[str], None] = print) -> tuple[Path, dict[str, Any]]:
+    """`passerelle eval retrieval`: the retrieval comparison alone, on any knowledge base."""
+    from evaluation.retrieval_systems import compare_systems
+
+    started = time.perf_counter()
+    settings = get_settings()
+    sections = Sections(say)
+    meta = sections.run("machine", machine.describe)
+    shipped = content_dir.resolve() == settings.content_dir.resolve()
+    figures: dict[str, Any] = {}
+    retrieval = sections.run("retrieval", lambda: compare_systems(
+        settings, content_dir, queries, out_of_scope, work_dir, with_rasa=with_rasa,
+        rasa_port=(ports or Ports()).rasa_faq, rasa_languages=SHIPPED_FAQ_LANGUAGES if shipped else None, log=say))
+    if retrieval is not None:
+        figures["retrieval"] = retrieval
+    figures["meta"] = {**(meta or {}), "date": dt.date.today().isoformat(), "mode": "retrieval",
+                       "command": f"passerelle eval retrieval --kb {content_dir} --queries {queries}"
+                                  + (f" --out-of-scope {out_of_scope}" if out_of_scope else "")
+                                  + ("" if with_rasa else " --no-rasa"),
+                       "skipped": [] if with_rasa else ["Rasa FAQ baseline (--no-rasa)"],
+                       "section_seconds": sections.seconds, "errors": sections.errors,
+                       "load_average_end": machine.load_average(),
+                       "total_seconds": round(time.perf_counter() - started, 1)}
+    figures = {"meta": figures.pop("meta"), **figures}
+    return write_outputs(figures, out_dir), figures
+
+
+def run_all(options: RunOptions, say: Callable[[str], None] = print) -> tuple[Path, dict[str, Any]]:
+    """Every section; returns the report path and the figures."""
+    from evaluation.plain_language import answer_rows, summarise
+    from evaluation.retrieval_systems import compare_systems
+    from evaluation.search_benchmark import run_benchmark
+    from evaluation.triage_splits import REPORTED_SPLITS, evaluate_splits
+    from knowledge_base.loader import load_entries
+    from knowledge_base.search import Searcher
+    from passerelle.triage.service import Triage
+
+    started = time.perf_counter()
+    settings = get_settings()
+    sections = Sections(say)
+    figures: dict[str, Any] = {}
+    meta = sections.run("machine", machine.describe)
+    options.work_dir.mkdir(parents=True, exist_ok=True)
+
+    def put(key: str, value: Any) -> None:
+        if value is not None:
+            figures[key] = value
+
+    put("retrieval", sections.run("retrieval", lambda: compare_systems(
+        settings, settings.content_dir, DATA / "dev_queries.jsonl", DATA / "out_of_scope.jsonl", options.work_dir,
+        with_rasa=not options.quick, rasa_port=options.ports.rasa_faq, rasa_languages=SHIPPED_FAQ_LANGUAGES,
+        log=say)))
+    put("triage", sections.run("triage", lambda: evaluate_splits(Triage(settings, Searcher(settings)),
+                                                                 ("test",) if options.quick else REPORTED_SPLITS)))
+    put("plain_language", sections.run("plain language", lambda: summarise(
+        answer_rows(load_entries(settings.content_dir)[0]), settings)))
+    if not options.quick:
+        from evaluation.nlu_eval import cross_validate
+
+        options.out_dir.mkdir(parents=True, exist_ok=True)
+        put("nlu", sections.run("nlu", lambda: cross_validate(settings.content_dir, options.work_dir / "nlu",
+                                                               options.out_dir)))
+    sections.run("stack", lambda: _stack_sections(settings, options, figures, sections, say))
+    if "speed" in figures:
+        scale = sections.run("scale", lambda: run_benchmark(
+            str(settings.index_dir), QUICK_SCALES if options.quick else SCALES, settings.exact_index_max_vectors,
+            _speed_texts(settings) * 2))
+        if scale is not None:
+            figures["speed"]["scale"] = scale
+
+    figures["gate"] = [{"figure": v.target.figure, "label": v.target.label, "min": v.target.minimum,
+                        "issue_target": v.target.issue_target, "value": v.value, "passed": v.passed}
+                       for v in check(figures, load_targets())]
+    figures["meta"] = {**(meta or {"machine": {}, "versions": {}, "commit": {}}), "date": options.date,
+                       "mode": "quick" if options.quick else "full",
+                       "command": "passerelle eval all" + (" --quick" if options.quick else ""),
+                       "skipped": QUICK_SKIPS if options.quick else [],
+                       "section_seconds": sections.seconds, "errors": sections.errors,
+                       "load_average_end": machine.load_average(),
+                       "total_seconds": round(time.perf_counter() - started, 1)}
+    figures = {"meta": figures.pop("meta"), **figures}
+    return write_outputs(figures, options.out_dir), figures

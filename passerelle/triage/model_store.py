@@ -1,0 +1,156 @@
+"""Training the learned triage models once, and keeping them next to the index snapshot.
+
+Training embeds about 950 labelled messages (a minute on two cores) and fits four
+models (seconds), so both results are kept:
+- the labelled messages' vectors, by embedder and text hash, in `<index root>/.triage-cache/`
+  (the leading dot keeps index pruning away); they outlive snapshots, so after a content edit
+  only the fits run again;
+- the fitted models, in the snapshot folder, under a key over the training files, the patterns
+  file (it decides which urgent-entry questions are only informational), the source of the
+  training code, the embedder and the scikit-learn version: change any and the models retrain.
+Files are written aside and renamed, so a concurrent process never reads half a file; a cache
+that cannot be read or written only costs time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import joblib
+import numpy as np
+import sklearn
+
+from knowledge_base.embedders import Embedder
+from knowledge_base.schema import Kind
+from passerelle.triage import learned, training_data
+from passerelle.triage.learned import LearnedTriage, train
+from passerelle.triage.patterns import PATTERNS_FILE
+from passerelle.triage.references import KnowledgeView
+from passerelle.triage.training_data import (
+    TRAINING_FILES,
+    Example,
+    files_digest,
+    knowledge_examples,
+    labelled_examples,
+)
+
+log = logging.getLogger(__name__)
+
+CACHE_FOLDER = ".triage-cache"
+MODEL_PREFIX = "triage-model-"
+EMBED_BATCH = 64
+
+
+def _text_key(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+def _write_atomically(path: Path, write: Callable[[Path], None]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(handle)
+    try:
+        write(Path(name))
+        os.replace(name, path)
+    finally:
+        if os.path.exists(name):
+            os.unlink(name)
+
+
+def embed_cached(texts: list[str], embedder: Embedder, cache_file: Path) -> np.ndarray:
+    """Query vectors of `texts`, embedding only those the cache file does not hold yet."""
+    known: dict[str, np.ndarray] = {}
+    try:
+        with np.load(cache_file) as cached:
+            known = dict(zip(cached["keys"].tolist(), cached["vectors"], strict=True))
+    except (OSError, ValueError, KeyError):
+        pass
+    keys = [_text_key(t) for t in texts]
+    missing = list(dict.fromkeys(t for t, k in zip(texts, keys, strict=True) if k not in known))
+    for start in range(0, len(missing), EMBED_BATCH):
+        batch = missing[start:start + EMBED_BATCH]
+        for text, vector in zip(batch, embedder.embed_queries(batch), strict=True):
+            known[_text_key(text)] = vector
+    if missing:
+        def save(tmp: Path) -> None:
+            with tmp.open("wb") as out:
+                np.savez(out, keys=np.asarray(list(known)), vectors=np.vstack(list(known.values())))
+        try:
+            _write_atomically(cache_file, save)
+        except OSError:
+            log.warning("could not write the triage embedding cache %s", cache_file)
+    if not texts:
+        return np.zeros((0, embedder.dim), dtype=np.float32)
+    return np.vstack([known[k] for k in keys]).astype(np.float32)
+
+
+def model_key(embedder_name: str) -> str:
+    """What a cached model depends on besides the snapshot it sits in."""
+    code = (Path(learned.__file__), Path(training_data.__file__))
+    parts = [sklearn.__version__, embedder_name, files_digest((*TRAINING_FILES, PATTERNS_FILE, *code))]
+    return hashlib.sha256(json.dumps(parts).encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class TrainingSet:
+    """Everything the models learn from, with one vector per example."""
+
+    labelled: list[Example]
+    labelled_vectors: np.ndarray
+    known: list[Example]  # from the knowledge base
+    known_vectors: np.ndarray
+    myth_topics: set[str]  # the myths the knowledge base answers
+
+
+def training_set(view: KnowledgeView, embedder: Embedder,
+                 is_emergency_question: Callable[[str], bool]) -> TrainingSet:
+    """The labelled files and the snapshot's entries, embedded (labelled ones through the cache)."""
+    labelled = labelled_examples()
+    cache_file = view.snapshot.path.parent / CACHE_FOLDER / f"{embedder.name.replace('/', '_').replace(':', '_')}.npz"
+    known, known_vectors = knowledge_examples(view, is_emergency_question)
+    return TrainingSet(labelled, embed_cached([e.text for e in labelled], embedder, cache_file), known,
+                       known_vectors, {e.topic for e in view.snapshot.entries if e.kind is Kind.myth})
+
+
+def train_on(data: TrainingSet, keep: np.ndarray | None = None) -> LearnedTriage:
+    """Fit on the knowledge-base examples and the labelled ones `keep` selects (all by default)."""
+    chosen = np.ones(len(data.labelled), dtype=bool) if keep is None else keep
+    labelled = [e for e, k in zip(data.labelled, chosen, strict=True) if k]
+    return train(labelled + data.known, np.vstack([data.labelled_vectors[chosen], data.known_vectors]),
+                 data.myth_topics)
+
+
+def model_path(view: KnowledgeView, embedder: Embedder) -> Path:
+    """Where the models of this snapshot, training data and code are kept."""
+    return view.snapshot.path / f"{MODEL_PREFIX}{model_key(embedder.name)}.joblib"
+
+
+def load_or_train(view: KnowledgeView, embedder: Embedder,
+                  is_emergency_question: Callable[[str], bool]) -> LearnedTriage:
+    """The models for this snapshot: from its folder when already trained, else trained and saved."""
+    path = model_path(view, embedder)
+    try:
+        model = joblib.load(path)
+        if isinstance(model, LearnedTriage):
+            return model
+    except FileNotFoundError:
+        pass
+    except Exception:  # an unreadable cache (other library version, truncated file) is retrained
+        log.warning("triage model cache unreadable; training again")
+    log.info("training the triage models for snapshot %s", view.snapshot.path.name)
+    model = train_on(training_set(view, embedder, is_emergency_question))
+    try:
+        _write_atomically(path, lambda tmp: joblib.dump(model, tmp))
+        for stale in path.parent.glob(f"{MODEL_PREFIX}*.joblib"):  # trained on older data or code
+            if stale != path:
+                stale.unlink(missing_ok=True)
+    except OSError:
+        log.warning("could not write the triage model cache %s", path)
+    return model

@@ -1,0 +1,135 @@
+"""What trains the learned triage models (`learned.py`): labelled messages kept in the repository,
+and the knowledge base itself.
+
+Labelled messages (all invented by the team, none from a real user), tuning material only:
+- urgency: `evaluation/data/urgency_tune.jsonl`, `evaluation/data/urgency_extra.yaml` and
+  `passerelle/triage/data/urgency_examples.yaml`: emergencies with their category,
+  alarming-but-harmless messages, ordinary ones;
+- myths: `evaluation/data/myth_tune.jsonl`: claims with their myth topic, sincere questions on
+  the same subjects, ordinary messages.
+Every labelled message is a negative example for the other task (a myth claim is not an
+emergency). The test and holdout files (`evaluation/data/*_test.jsonl`, `*_holdout.jsonl`) never
+train: they measure how the models do on messages written apart from these.
+
+From the index snapshot (its vectors are reused, nothing is embedded twice):
+- the questions of urgent entries are emergencies of the entry's first category, except those
+  asking for information ("c'est quoi le numéro du SAMU ?"), which are harmless;
+- the claims and questions of myth entries repeat their myth;
+- the titles and questions of every other entry are ordinary.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from knowledge_base.schema import Kind
+from passerelle.settings import ROOT
+from passerelle.triage.references import KnowledgeView
+
+URGENCY_FILES: tuple[Path, ...] = (
+    ROOT / "evaluation" / "data" / "urgency_tune.jsonl",
+    ROOT / "evaluation" / "data" / "urgency_extra.yaml",
+    Path(__file__).with_name("data") / "urgency_examples.yaml",
+)
+MYTH_FILES: tuple[Path, ...] = (
+    ROOT / "evaluation" / "data" / "myth_tune.jsonl",
+)
+TRAINING_FILES = URGENCY_FILES + MYTH_FILES
+KNOWLEDGE_BASE = "knowledge_base"
+
+
+@dataclass(frozen=True)
+class Example:
+    """One training text with its labels for both tasks."""
+
+    text: str
+    urgent: bool
+    category: str | None  # the urgency category when urgent
+    myth: str | None  # the myth topic it repeats, if any
+    group: str  # as in the labelled files (urgent, harmless, ordinary, claim, sincere) or "knowledge_base"
+    source: str  # the file it comes from, or "knowledge_base"
+
+    @property
+    def harmless(self) -> bool:
+        """Alarming words, harmless meaning: the hard negatives of urgency, weighted up."""
+        return self.group == "harmless"
+
+
+def _records(path: Path) -> list[dict[str, Any]]:
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".jsonl":
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+    return list(yaml.safe_load(text) or [])
+
+
+def _urgency_example(record: dict[str, Any], source: str) -> Example:
+    category = record.get("category")
+    return Example(text=str(record["text"]), urgent=category is not None, category=category, myth=None,
+                   group=str(record.get("group") or ("urgent" if category else "ordinary")), source=source)
+
+
+def _myth_example(record: dict[str, Any], source: str) -> Example:
+    myth = record.get("myth")
+    return Example(text=str(record["text"]), urgent=False, category=None, myth=myth,
+                   group=str(record.get("group") or ("claim" if myth else "ordinary")), source=source)
+
+
+def labelled_examples(urgency_files: Iterable[Path] = URGENCY_FILES,
+                      myth_files: Iterable[Path] = MYTH_FILES) -> list[Example]:
+    """The labelled messages of the files that exist (a deployment may ship without some)."""
+    examples: list[Example] = []
+    for path in urgency_files:
+        if path.is_file():
+            examples += [_urgency_example(r, path.name) for r in _records(path)]
+    for path in myth_files:
+        if path.is_file():
+            examples += [_myth_example(r, path.name) for r in _records(path)]
+    return examples
+
+
+def files_digest(paths: Iterable[Path] = TRAINING_FILES) -> str:
+    """A hash of the training files' names and bytes: the cached model is reused while it is unchanged."""
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(path.name.encode("utf-8"))
+        digest.update(path.read_bytes() if path.is_file() else b"<missing>")
+    return digest.hexdigest()
+
+
+def knowledge_examples(view: KnowledgeView,
+                       is_emergency_question: Callable[[str], bool]) -> tuple[list[Example], np.ndarray]:
+    """Examples from the snapshot's entries, with the vectors the index already holds.
+
+    An entry's vectors are laid out as `knowledge_base.index.entry_texts` produces them: title,
+    questions, claims, then the answer. Titles of urgent and myth entries are left out: they
+    name a subject ("Signes d'un AVC") rather than say it happens.
+    """
+    snapshot = view.snapshot
+    examples: list[Example] = []
+    rows: list[int] = []
+    for i, entry in enumerate(snapshot.entries):
+        start = int(snapshot.offsets[i])
+        texts = [entry.title, *entry.questions, *entry.claims]
+        for part, text in enumerate(texts):
+            if part == 0 and entry.kind in (Kind.urgent, Kind.myth):
+                continue
+            if entry.kind is Kind.urgent and part <= len(entry.questions):
+                urgent = is_emergency_question(text) and bool(entry.urgency_categories)
+                example = Example(text, urgent, entry.urgency_categories[0] if urgent else None, None,
+                                  KNOWLEDGE_BASE, KNOWLEDGE_BASE)
+            elif entry.kind is Kind.myth:
+                example = Example(text, False, None, entry.topic, KNOWLEDGE_BASE, KNOWLEDGE_BASE)
+            else:
+                example = Example(text, False, None, None, KNOWLEDGE_BASE, KNOWLEDGE_BASE)
+            examples.append(example)
+            rows.append(start + part)
+    vectors = snapshot.vectors[np.asarray(rows, dtype=np.int64)] if rows else np.zeros((0, snapshot.vectors.shape[1]))
+    return examples, np.asarray(vectors, dtype=np.float32)

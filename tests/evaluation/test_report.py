@@ -1,0 +1,45 @@
+"""report.md: every section's numbers, with their meaning, and the failures made visible."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from evaluation.report import fmt, render, table, wording
+from evaluation.run_all import write_outputs
+
+
+def test_numbers_are_formatted_for_reading() -> None:
+    assert fmt(None) == "-" and fmt(0.9123, pct=True) == "91.2%" and fmt(0.9123) == "0.912"
+    assert fmt(3) == "3" and fmt(12345.6) == "12346" and fmt(True) == "yes"
+
+
+def test_tables_escape_pipes_and_newlines() -> None:
+    assert table(["a", "b"], [["x|y", "1\n2"]]) == "| a | b |\n|---|---|\n| x\\|y | 1 2 |\n"
+
+
+def test_every_section_is_rendered_with_its_explanations(figures: dict[str, Any]) -> None:
+    report = render(figures, {"retrieval": ["retrieval.png"]})
+    for heading in ("## Headline figures", "## Retrieval", "## Triage", "## NLU", "## Conversations",
+                    "## Plain language", "## Speed"):
+        assert heading in report
+    assert "`0123456789ab` a commit (plus uncommitted changes)" in report
+    assert "Test CPU, 2 cores" in report
+    assert "**Section nlu failed**: RuntimeError: x" in report
+    assert "| urgency recall | 95.0% (temporary; issue target 98.0%) | 90.0% | **FAIL** |" in report
+    assert wording()["retrieval"]["recall@1"] in report
+    assert "Rasa FAQ (ResponseSelector)" in report and "trained in 61.5 s" in report
+    assert "| opt-out-keyword | 2 | bonjour | no reply | Bonjour ! |" in report
+    assert "| search alone (baseline) | 10 | 31 | 45 | 30 | - |" in report
+    assert "![retrieval.png](retrieval.png)" in report
+
+
+def test_outputs_are_the_report_the_json_and_the_pictures(figures: dict[str, Any], tmp_path: Path) -> None:
+    report = write_outputs(figures, tmp_path / "out")
+    names = {p.name for p in (tmp_path / "out").iterdir()}
+    assert report.name == "report.md" and "figures.json" in names
+    for picture in ("retrieval.png", "reliability.png", "urgency_recall.png", "urgency_confusion_test.png",
+                    "nlu_f1.png", "conversations.png", "readability.png", "sms_segments.png", "speed.png", "scale.png"):
+        assert picture in names, picture
+        assert (tmp_path / "out" / picture).read_bytes()[:4] == b"\x89PNG"
+        assert f"]({picture})" in report.read_text(encoding="utf-8")

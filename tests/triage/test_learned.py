@@ -1,0 +1,205 @@
+"""The learned models: training is deterministic, they learn, and they combine with the patterns.
+
+The fast tests train on a dozen messages whose vectors count a few words (as in
+test_rumours.py), so that they run in well under a second; the tests at the end use the models
+trained on the shipped data (session fixture).
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from rapidfuzz import fuzz, process
+
+from passerelle.settings import ROOT, Settings
+from passerelle.text import normalise, tokens
+from passerelle.triage import Triage
+from passerelle.triage.learned import ClaimReading, UrgencyReading, train
+from passerelle.triage.myth import ClaimEvidence, myth_verdict
+from passerelle.triage.patterns import PatternReading, load_patterns
+from passerelle.triage.training_data import TRAINING_FILES, Example, labelled_examples
+from passerelle.triage.urgency import ModelCutoffs, combined_verdict
+
+VOCABULARY = ("mourir", "poitrine", "respire", "vaccin", "autisme", "rendez", "carte", "rire")
+CUTOFFS = ModelCutoffs(urgent=0.5, calm=0.95, veto=0.2)
+PATTERNS = load_patterns()
+DATA = ROOT / "evaluation" / "data"
+NEAR_COPY = 90  # rapidfuzz ratio from which two folded messages are the same message
+
+
+def words_vector(text: str) -> np.ndarray:
+    words = tokens(text)
+    row = np.array([sum(w.startswith(v) for w in words) for v in VOCABULARY] + [0.1], dtype=np.float32)
+    return row / np.linalg.norm(row)
+
+
+def example(text: str, category: str | None = None, myth: str | None = None, group: str = "ordinary") -> Example:
+    return Example(text, category is not None, category, myth, "urgent" if category else group, "test")
+
+
+EXAMPLES = [
+    example("je veux mourir ce soir", "suicide"),
+    example("envie de mourir, plus la force", "suicide"),
+    example("il veut mourir, il a des cachets", "suicide"),
+    example("douleur dans la poitrine qui serre", "cardiac"),
+    example("mal a la poitrine et au bras gauche", "cardiac"),
+    example("il respire plus, il est bleu", "breathing"),
+    example("mort de rire mdr", group="harmless"),
+    example("je suis morte de rire", group="harmless"),
+    example("rendez vous chez le dentiste"),
+    example("ma carte vitale est perdue"),
+    example("comment changer de carte"),
+    example("le vaccin donne l autisme", myth="mythe-autisme"),
+    example("on m a dit que le vaccin cause l autisme", myth="mythe-autisme"),
+    example("le vaccin c est pour quel age"),
+]
+VECTORS = np.vstack([words_vector(e.text) for e in EXAMPLES])
+
+
+def test_training_is_deterministic() -> None:
+    first = train(EXAMPLES, VECTORS, {"mythe-autisme"})
+    second = train(EXAMPLES, VECTORS, {"mythe-autisme"})
+    assert np.array_equal(first.urgent.coef_, second.urgent.coef_)
+    assert first.claim is not None and second.claim is not None
+    assert np.array_equal(first.claim.coef_, second.claim.coef_)
+    text = "j ai envie de mourir"
+    assert first.read_urgency(text, words_vector(text)) == second.read_urgency(text, words_vector(text))
+
+
+def test_the_models_learn_from_their_examples() -> None:
+    model = train(EXAMPLES, VECTORS, {"mythe-autisme"})
+    urgent = model.read_urgency("elle dit qu elle va mourir", words_vector("elle dit qu elle va mourir"))
+    calm = model.read_urgency("un rendez vous pour ma carte", words_vector("un rendez vous pour ma carte"))
+    assert urgent.probability > 0.5 > calm.probability
+    assert urgent.category == "suicide"
+    claim = model.read_claim(words_vector("ce vaccin provoque l autisme"))
+    assert claim is not None and claim.topic == "mythe-autisme"
+    assert claim.probability > 0.5
+
+
+def test_myths_the_knowledge_base_does_not_answer_are_not_learned() -> None:
+    model = train(EXAMPLES, VECTORS, myth_topics={"mythe-absent"})
+    assert model.claim is None and model.read_claim(words_vector("le vaccin donne l autisme")) is None
+
+
+def test_training_needs_both_kinds_of_urgency_example() -> None:
+    calm_only = [e for e in EXAMPLES if not e.urgent]
+    with pytest.raises(ValueError):
+        train(calm_only, np.vstack([words_vector(e.text) for e in calm_only]), set())
+
+
+def test_the_training_files_are_in_the_repository_and_labelled() -> None:
+    assert all(path.is_file() for path in TRAINING_FILES)
+    examples = labelled_examples()
+    urgent = [e for e in examples if e.urgent]
+    assert len(urgent) > 350 and all(e.category for e in urgent)
+    assert sum(e.harmless for e in examples) > 200
+    assert sum(e.myth is not None for e in examples) >= 100
+
+
+def _measured(pattern: str) -> list[str]:
+    return [normalise(json.loads(line)["text"]) for path in sorted(DATA.glob(pattern))
+            for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _near_copies(examples: list[Example], measured: list[str]) -> list[str]:
+    return [e.text for e in examples
+            if process.extractOne(normalise(e.text), measured, scorer=fuzz.ratio, score_cutoff=NEAR_COPY)]
+
+
+def test_no_measured_message_trains_the_models() -> None:
+    """The test split measures generalisation: none of its messages, nor a near copy (the same
+    words but for a letter or two), may train; everyday greetings and requests may recur. The
+    team's own example files must not copy the holdout either."""
+    assert not {path.name for path in TRAINING_FILES} & {path.name for path in DATA.glob("*_test.jsonl")}
+    examples = labelled_examples()
+    assert not _near_copies([e for e in examples if e.group != "ordinary"], _measured("*_test.jsonl"))
+    own = [e for e in examples if not e.source.endswith(".jsonl")]
+    assert own and not _near_copies(own, _measured("*_test.jsonl") + _measured("*_holdout.jsonl"))
+
+
+def _reading(text: str) -> PatternReading:
+    return PATTERNS.read(text)
+
+
+def test_a_situation_pattern_decides_whatever_the_model_says() -> None:
+    reading = _reading("je veux mourir")
+    assert reading.match is not None and reading.match.kind == "situation"
+    for probability in (0.01, 0.3):
+        verdict = combined_verdict(reading, UrgencyReading(probability, "cardiac"), CUTOFFS)
+        assert (verdict.urgent, verdict.category) == (True, "suicide")
+        assert verdict.reason.startswith("pattern:suicide")
+
+
+def test_a_named_emergency_decides_unless_the_model_finds_it_very_unlikely() -> None:
+    reading = _reading("infarctus")
+    assert reading.match is not None and reading.match.kind == "mention"
+    kept = combined_verdict(reading, UrgencyReading(0.3, "stroke"), CUTOFFS)
+    assert (kept.urgent, kept.category, kept.reason) == (True, "cardiac", "mention:cardiac.fr.0")
+    vetoed = combined_verdict(reading, UrgencyReading(0.1, "cardiac"), CUTOFFS)
+    assert (vetoed.urgent, vetoed.category, vetoed.reason) == (False, None, "vetoed:model")
+
+
+def test_without_a_pattern_the_model_decides() -> None:
+    reading = _reading("quelque chose d'inhabituel")
+    urgent = combined_verdict(reading, UrgencyReading(0.6, "stroke"), CUTOFFS)
+    assert (urgent.urgent, urgent.category, urgent.reason, urgent.score) == (True, "stroke", "model:stroke", 0.6)
+    calm = combined_verdict(reading, UrgencyReading(0.4, "stroke"), CUTOFFS)
+    assert (calm.urgent, calm.category, calm.reason) == (False, None, "none")
+
+
+def test_a_calming_context_raises_the_bar_for_the_model() -> None:
+    reading = _reading("dans ma série le personnage a un problème")
+    assert reading.vetoes
+    assert not combined_verdict(reading, UrgencyReading(0.9, "stroke"), CUTOFFS).urgent
+    assert combined_verdict(reading, UrgencyReading(0.97, "stroke"), CUTOFFS).urgent
+
+
+def test_the_myth_score_averages_evidence_and_model() -> None:
+    evidence = ClaimEvidence(topic="mythe-x", similarity=0.9, lead=0.0, lexical_lead=0.0,
+                             assertions=0, rumour=False, sincere=False)
+    model = ClaimReading(probability=0.9, topic="mythe-y")
+    verdict = myth_verdict(evidence, high=0.4, low=0.2, model=model)
+    assert verdict.score == round((evidence.score() + 0.9) / 2, 4)
+    assert (verdict.level, verdict.topic) == ("correct", "mythe-y")
+    assert myth_verdict(evidence, high=0.99, low=0.98, model=ClaimReading(0.0, "mythe-y")).level == "none"
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    ("mon fils a avalé le contenu d'un flacon de lave-vitre", "poisoning"),
+    ("mein Vater hat starke Schmerzen in der Brust und schwitzt", "cardiac"),  # a language we do not serve
+])
+def test_the_model_catches_what_no_pattern_names(triage: Triage, text: str, category: str) -> None:
+    assert PATTERNS.read(text).match is None
+    urgency = triage.assess(text).urgency
+    assert (urgency.urgent, urgency.category, urgency.reason) == (True, category, f"model:{category}")
+
+
+def test_asking_for_a_person_is_no_emergency(triage: Triage) -> None:
+    """A false alarm of the similarity-only triage (0.933 over its 0.925 threshold, as suicide)."""
+    assert not triage.assess("hello, I would like to talk to a real person please").urgency.urgent
+
+
+@pytest.mark.parametrize("text", ["je veux mourir", "elle fait un avc", "il fait un infarctus la"])
+def test_short_emergencies_are_urgent(triage: Triage, text: str) -> None:
+    """Three words are enough: the model once vetoed "je veux mourir" (0.19)."""
+    assert triage.assess(text).urgency.urgent
+
+
+def test_the_model_vetoes_a_past_emergency_named_in_passing(triage: Triage) -> None:
+    text = "my uncle had a heart attack back in march, can he fly to morocco this summer"
+    reading = PATTERNS.read(text)
+    assert reading.match is not None and reading.match.kind == "mention" and not reading.vetoes
+    assert triage.assess(text).urgency.reason == "vetoed:model"
+
+
+def test_if_training_fails_patterns_and_similarity_still_answer(triage_settings: Settings, triage: Triage) -> None:
+    def broken(*_: object) -> None:
+        raise RuntimeError("no model today")
+
+    fallback = Triage(triage_settings, triage.searcher, learn=broken)
+    assert fallback.assess("je veux mourir ce soir").urgency.reason.startswith("pattern:suicide")
+    verdict = fallback.assess("le vaccin ror donne l'autisme")
+    assert verdict.myth.topic == "mythe-vaccin-autisme"
