@@ -26,7 +26,9 @@ def test_every_section_is_rendered_with_its_explanations(figures: dict[str, Any]
     assert "`0123456789ab` a commit (plus uncommitted changes)" in report
     assert "Test CPU, 2 cores" in report
     assert "**Section nlu failed**: RuntimeError: x" in report
-    assert "| urgency recall | 95.0% (temporary; issue target 98.0%) | 90.0% | **FAIL** |" in report
+    assert "| retrieval recall@1 | >= 90.0% | issue 3 | 90.0% | pass |" in report
+    assert "| urgency recall | >= 98.0% | issue 4 | 90.0% | **FAIL** |" in report
+    assert "| myth recall | >= 85.0% | issue 4 | - | **FAIL** (missing) |" in report
     assert wording()["retrieval"]["recall@1"] in report
     assert "Rasa FAQ (ResponseSelector)" in report and "trained in 61.5 s" in report
     assert "| opt-out-keyword | 2 | bonjour | no reply | Bonjour ! |" in report
