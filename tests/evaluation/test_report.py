@@ -34,14 +34,26 @@ def test_every_section_is_rendered_with_its_explanations(figures: dict[str, Any]
     assert "| opt-out-keyword | 2 | bonjour | no reply | Bonjour ! |" in report
     assert "| search alone (baseline) | 10 | 31 | 45 | 30 | - |" in report
     assert "![retrieval.png](retrieval.png)" in report
+    assert "40 holdout messages): p50 12.5 ms, p95 30 ms." in report
 
 
 def test_outputs_are_the_report_the_json_and_the_pictures(figures: dict[str, Any], tmp_path: Path) -> None:
     report = write_outputs(figures, tmp_path / "out")
     names = {p.name for p in (tmp_path / "out").iterdir()}
     assert report.name == "report.md" and "figures.json" in names
-    for picture in ("retrieval.png", "reliability.png", "urgency_recall.png", "urgency_confusion_test.png",
+    for picture in ("retrieval.png", "reliability.png", "urgency_recall.png", "urgency_confusion_holdout.png",
                     "nlu_f1.png", "conversations.png", "readability.png", "sms_segments.png", "speed.png", "scale.png"):
         assert picture in names, picture
         assert (tmp_path / "out" / picture).read_bytes()[:4] == b"\x89PNG"
         assert f"]({picture})" in report.read_text(encoding="utf-8")
+
+
+def test_a_failed_machine_section_still_gives_a_report(figures: dict[str, Any]) -> None:
+    from evaluation.run_all import Sections, _meta
+
+    sections = Sections(say=lambda _m: None)
+    sections.run("machine", lambda: 1 / 0)
+    meta = _meta(None, sections, 0.0, date="2026-01-02", mode="quick", command="c", skipped=[])
+    assert meta["errors"] == {"machine": "ZeroDivisionError: division by zero"}
+    report = render({**figures, "meta": meta}, {})
+    assert "**Section machine failed**: ZeroDivisionError" in report and "| commit | `unknown`" in report
