@@ -148,8 +148,8 @@ def _triage(t: dict[str, Any], pictures: list[str], speed: dict[str, Any] | None
     rows.append(["myth recall", *[fmt(t[s].get("myth", {}).get("recall"), True) for s in splits], words["myth_recall"]])
     out.append(table(["figure", *splits, "meaning"], rows))
     if speed:
-        out.append(f"\nTriage time per message, embedding included ({words['latency']}; {speed['messages'] - 1} "
-                   f"holdout messages): p50 {fmt(speed['p50_ms'])} ms, p95 {fmt(speed['p95_ms'])} ms.\n")
+        out.append(f"\nTriage time per message over {speed['messages'] - 1} holdout messages ({words['latency']}): "
+                   f"p50 {fmt(speed['p50_ms'])} ms, p95 {fmt(speed['p95_ms'])} ms.\n")
     for split in splits:
         urgency = t[split].get("urgency")
         if not urgency:

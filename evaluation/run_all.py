@@ -190,7 +190,8 @@ def _stack_sections(settings: Settings, options: RunOptions, figures: dict[str, 
 
         speed = sections.run("speed", measure)
     if speed is not None:
-        speed["search_alone"] = sections.run("search alone", lambda: search_alone(Searcher(settings), texts))
+        asked = texts[:max(levels.values())]  # the questions the levels sent (texts[i % len(texts)])
+        speed["search_alone"] = sections.run("search alone", lambda: search_alone(Searcher(settings), asked))
         figures["speed"] = speed
 
 
@@ -250,7 +251,8 @@ def run_all(options: RunOptions, say: Callable[[str], None] = print) -> tuple[Pa
     put("triage", sections.run("triage", lambda: triage_splits(settings, splits)))
     put("triage_speed", sections.run("triage speed", lambda: triage_speed(settings)))
     put("plain_language", sections.run("plain language", lambda: summarise(
-        answer_rows(load_entries(settings.content_dir)[0]), settings)))
+        answer_rows(load_entries(settings.content_dir)[0], transliterate=settings.sms_transliterate_accents),
+        settings)))
     if not options.quick:
         from evaluation.nlu_eval import cross_validate
 
