@@ -116,6 +116,7 @@ def _print_retrieval(console: Console, retrieval: dict[str, Any]) -> None:
         table.add_row(key, *[f"{systems[n]['overall'][key]:.3f}" if key == "mrr" else _pct(systems[n]["overall"][key])
                              for n in systems])
     table.add_row("out-of-scope rejected", *[_pct(systems[n]["out_of_scope_rejected"]) for n in systems])
+    table.add_row("answer precision", *[_pct(systems[n].get("answer_precision")) for n in systems])
     console.print(table)
 
 

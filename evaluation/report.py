@@ -104,6 +104,8 @@ def _retrieval(r: dict[str, Any], pictures: list[str]) -> str:
         rows.append([key, *[fmt(systems[n]["overall"][key], pct=key != "mrr") for n in names], words[key]])
     rows.append(["out-of-scope rejected", *[fmt(systems[n]["out_of_scope_rejected"], pct=True) for n in names],
                  words["out_of_scope_rejected"]])
+    rows.append(["answer precision", *[fmt(systems[n].get("answer_precision"), pct=True) for n in names],
+                 words["answer_precision"]])
     rows.append(["threshold", *[fmt(systems[n]["threshold"]) for n in names], words["threshold"]])
     out.append(table(["figure", *[labels.get(n, n) for n in names], "meaning"], rows))
     for group, title in (("by_language", "language"), ("by_kind", "kind")):

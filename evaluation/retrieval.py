@@ -123,6 +123,19 @@ def reliability_curve(in_scope: list[tuple[float, bool]], out_of_scope: list[flo
     return curve
 
 
+def answer_precision(in_scope: list[tuple[float, bool]], out_of_scope: list[float],
+                     threshold: float | None) -> float | None:
+    """Of every message answered at `threshold` (labelled or out of scope), the share answered right.
+
+    With answered_right (the recall side: right answers over labelled messages) it is the
+    precision / recall pair of answerability; None when no threshold or nothing is answered.
+    """
+    if threshold is None:
+        return None
+    answered = [ok for score, ok in in_scope if score >= threshold] + [False for s in out_of_scope if s >= threshold]
+    return sum(answered) / len(answered) if answered else None
+
+
 def score_system(rows: list[dict[str, Any]], out_of_scope: list[float], threshold: float | None = None,
                  min_rejection: float = 0.85) -> dict[str, Any]:
     """Every figure of one system from its ranked rows and its out-of-scope top scores.
@@ -144,6 +157,7 @@ def score_system(rows: list[dict[str, Any]], out_of_scope: list[float], threshol
     return {
         "threshold": used,
         "calibration": calibration,
+        "answer_precision": answer_precision(in_scope, out_of_scope, used),
         "overall": summary(rows, used),
         "by_language": {k: summary(v, used) for k, v in sorted(by_language.items())},
         "by_kind": {k: summary(v, used) for k, v in sorted(by_kind.items())},
