@@ -57,8 +57,10 @@ def _header(meta: dict[str, Any]) -> str:
     rasa_env = versions.get("rasa_env", {})
     lines = [
         f"# Passerelle Santé evaluation, {meta['date']} ({meta['mode']})\n",
-        f"Written by `{meta['command']}` in "
-        f"{meta['total_seconds']:.0f} s. Every number below is also in `figures.json`; pictures are in this folder.\n",
+        f"Written by `{meta['command']}` in {meta['total_seconds']:.0f} s"
+        + (f" ({meta['cpu_seconds']:.0f} s of CPU time, servers and training included)" if meta.get("cpu_seconds")
+           else "")
+        + ". Every number below is also in `figures.json`; pictures are in this folder.\n",
         table(["what", "value"], [
             ["commit", f"`{commit['sha'][:12]}` {commit.get('subject', '')}"
                        + (" (plus uncommitted changes)" if commit.get("uncommitted_changes") else "")],

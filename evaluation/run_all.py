@@ -152,7 +152,8 @@ def _meta(described: dict[str, Any] | None, sections: Sections, started: float, 
     unknown = {"cpu": "unknown", "cores": None, "memory_gib": None, "os": "unknown", "load_average_start": None}
     return {**(described or {"machine": unknown, "versions": {}, "commit": {"sha": "unknown"}}), **about,
             "section_seconds": sections.seconds, "errors": sections.errors,
-            "load_average_end": machine.load_average(), "total_seconds": round(time.perf_counter() - started, 1)}
+            "load_average_end": machine.load_average(), "total_seconds": round(time.perf_counter() - started, 1),
+            "cpu_seconds": machine.cpu_seconds()}
 
 
 def _speed_texts(settings: Settings) -> list[str]:

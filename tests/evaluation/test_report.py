@@ -25,6 +25,8 @@ def test_every_section_is_rendered_with_its_explanations(figures: dict[str, Any]
         assert heading in report
     assert "`0123456789ab` a commit (plus uncommitted changes)" in report
     assert "Test CPU, 2 cores" in report
+    assert "in 99 s. Every number" in report  # no CPU time recorded
+    assert "in 99 s (321 s of CPU time" in render({**figures, "meta": {**figures["meta"], "cpu_seconds": 321.0}}, {})
     assert "**Section nlu failed**: RuntimeError: x" in report
     assert "| retrieval recall@1 | >= 90.0% | issue 3 | 90.0% | pass |" in report
     assert "| urgency recall | >= 98.0% | issue 4 | 90.0% | **FAIL** |" in report

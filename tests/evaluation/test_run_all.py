@@ -36,3 +36,14 @@ def test_numpy_numbers_are_saved_as_plain_json(tmp_path: Path) -> None:
     write_outputs(figures, tmp_path)
     saved = json.loads((tmp_path / "figures.json").read_text(encoding="utf-8"))
     assert saved["extra"] == {"value": 0.5, "count": 3, "pair": [1, 2]}
+
+
+def test_cpu_time_counts_this_process_and_its_ended_children() -> None:
+    import subprocess
+    import sys
+
+    from evaluation.machine import cpu_seconds
+
+    before = cpu_seconds()
+    subprocess.run([sys.executable, "-c", "sum(i * i for i in range(3_000_000))"], check=True)
+    assert cpu_seconds() > before > 0
