@@ -12,6 +12,8 @@ from typing import Any
 
 import yaml
 
+from passerelle.settings import ROOT
+
 TEXT = Path(__file__).resolve().parent / "report_text.yaml"
 MAX_LISTED = 10
 
@@ -93,12 +95,18 @@ def _gate(gate: list[dict[str, Any]]) -> str:
             + table(["figure", "target", "from", "measured", ""], rows) + "\n")
 
 
+def _shown(path: str) -> str:
+    """A path as the reader knows it: relative to the repository when inside it."""
+    resolved = Path(path).resolve()
+    return str(resolved.relative_to(ROOT)) if resolved.is_relative_to(ROOT) else path
+
+
 def _retrieval(r: dict[str, Any], pictures: list[str]) -> str:
     words, labels, notes = wording()["retrieval"], system_labels(), wording()["system_notes"]
     systems = r["systems"]
     names = list(systems)
     out = [f"## Retrieval\n\n{r['queries']} labelled messages (`{Path(r['queries_file']).name}`) and "
-           f"{r['out_of_scope']} out-of-scope messages, knowledge base `{r['content_dir']}`.\n\n"]
+           f"{r['out_of_scope']} out-of-scope messages, knowledge base `{_shown(r['content_dir'])}`.\n\n"]
     out.append(table(["system", "what it is"], [[labels.get(n, n), notes.get(n, "")] for n in names]))
     out.append("\n")
     rows = []

@@ -59,3 +59,12 @@ def test_a_failed_machine_section_still_gives_a_report(figures: dict[str, Any]) 
     assert meta["errors"] == {"machine": "ZeroDivisionError: division by zero"}
     report = render({**figures, "meta": meta}, {})
     assert "**Section machine failed**: ZeroDivisionError" in report and "| commit | `unknown`" in report
+
+
+def test_the_knowledge_base_is_named_relative_to_the_repository(figures: dict[str, Any]) -> None:
+    from passerelle.settings import ROOT
+
+    inside = {**figures["retrieval"], "content_dir": str(ROOT / "knowledge_base" / "content")}
+    assert "knowledge base `knowledge_base/content`" in render({**figures, "retrieval": inside}, {})
+    outside = {**figures["retrieval"], "content_dir": "/srv/faq"}
+    assert "knowledge base `/srv/faq`" in render({**figures, "retrieval": outside}, {})
