@@ -15,10 +15,12 @@ eval_app = typer.Typer(help="Evaluation: measure the assistant on labelled data.
 
 
 class Split(StrEnum):
-    """Which labelled files to measure on: `tune` was used to choose patterns and thresholds."""
+    """Which labelled files to measure on: the learned triage trains on `tune` and `test`;
+    `holdout` was written apart and never trained or tuned on."""
 
     tune = "tune"
     test = "test"
+    holdout = "holdout"
 
 
 def _pct(value: float | None) -> str:
