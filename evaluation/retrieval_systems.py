@@ -150,7 +150,7 @@ def compare_systems(settings: Settings, content_dir: Path, queries_file: Path, o
             "queries_file": str(queries_file), "fused_threshold": threshold}
 
 
-def _rasa_baseline(entries: list[Any], languages: tuple[str, ...] | None, work_dir: Path, port: int,
+def _rasa_baseline(entries: list[Entry], languages: tuple[str, ...] | None, work_dir: Path, port: int,
                    queries: list[Query], out_of_scope: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
     project = rasa_faq.write_project(entries, languages, work_dir / "rasa-faq")
     train_s = rasa_faq.train(project)
