@@ -15,10 +15,12 @@ eval_app = typer.Typer(help="Evaluation: measure the assistant on labelled data.
 
 
 class Split(StrEnum):
-    """Which labelled files to measure on: `tune` was used to choose patterns and thresholds."""
+    """Which labelled files to measure on: the learned triage trains on `tune` and `test`;
+    `holdout` was written apart and never trained or tuned on."""
 
     tune = "tune"
     test = "test"
+    holdout = "holdout"
 
 
 def _pct(value: float | None) -> str:
@@ -96,11 +98,10 @@ def eval_triage(
 
 def _print_gate(console: Console, gate: list[dict[str, Any]]) -> None:
     table = Table(title="quality gate (evaluation/targets.yaml)")
-    for column in ("figure", "gate", "issue target", "measured", ""):
+    for column in ("figure", "target", "measured", ""):
         table.add_column(column)
     for row in gate:
-        table.add_row(row["label"], _pct(row["min"]), _pct(row.get("issue_target") or row["min"]), _pct(row["value"]),
-                      "pass" if row["passed"] else "FAIL")
+        table.add_row(row["label"], row["target"], _pct(row["value"]), "pass" if row["passed"] else "FAIL")
     console.print(table)
 
 
@@ -117,6 +118,7 @@ def _print_retrieval(console: Console, retrieval: dict[str, Any]) -> None:
         table.add_row(key, *[f"{systems[n]['overall'][key]:.3f}" if key == "mrr" else _pct(systems[n]["overall"][key])
                              for n in systems])
     table.add_row("out-of-scope rejected", *[_pct(systems[n]["out_of_scope_rejected"]) for n in systems])
+    table.add_row("answer precision", *[_pct(systems[n].get("answer_precision")) for n in systems])
     console.print(table)
 
 
@@ -141,21 +143,25 @@ def eval_all(
 
 @eval_app.command("retrieval")
 def eval_retrieval(
-    kb: Annotated[Path | None, typer.Option("--kb", help="Knowledge-base directory (kb import format); "
-                                                         "default: the shipped one.")] = None,
-    queries: Annotated[Path | None, typer.Option("--queries", help='JSON Lines {"text", "gold", "also"?, "lang"?}; '
-                                                                   "default: the development set.")] = None,
+    kb: Annotated[Path | None, typer.Option("--kb", help="Knowledge-base directory, or a JSON Lines FAQ in the "
+                                                         "`kb import` format (imported first); default: ours.")] = None,
+    queries: Annotated[Path | None, typer.Option("--queries", help='JSON Lines {"text", "gold", "also"?, "lang"?} '
+                                                                   "(gold: a topic); default: the dev set.")] = None,
     out_of_scope: Annotated[Path | None, typer.Option("--out-of-scope", help='JSON Lines {"text"} the FAQ must not '
                                                       "answer; default: ours for the shipped knowledge base, "
                                                       "none otherwise.")] = None,
     rasa: Annotated[bool, typer.Option("--rasa/--no-rasa", help="Train and compare the Rasa FAQ baseline.")] = True,
+    rasa_port: Annotated[int | None, typer.Option("--rasa-port", help="127.0.0.1 port of the Rasa FAQ "
+                                                                      "baseline's server; default 5502.")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Report folder; default evaluation/reports/"
                                                            "<date>-retrieval-<kb name>/.")] = None,
 ) -> None:
     """Retrieval side by side (our search, each part alone, Rasa's FAQ) on any knowledge base."""
     import datetime as dt
 
-    from evaluation.run_all import DATA, REPORTS, run_retrieval
+    from evaluation.eval_stack import Ports
+    from evaluation.retrieval_systems import imported_kb
+    from evaluation.run_all import DATA, REPORTS, WORK, run_retrieval
     from passerelle.settings import get_settings
 
     settings = get_settings()
@@ -168,10 +174,20 @@ def eval_retrieval(
         if path is not None and not path.exists():
             typer.echo(f"error: {path}: not found", err=True)
             raise typer.Exit(2)
-    out = out or REPORTS / f"{dt.date.today().isoformat()}-retrieval-{content_dir.resolve().name}"
+    name = content_dir.resolve().stem
+    if content_dir.is_file():
+        content_dir, rejected = imported_kb(content_dir, WORK)
+        for line in rejected:
+            typer.echo(f"{kb}: {line} (left out)", err=True)
+    out = out or REPORTS / f"{dt.date.today().isoformat()}-retrieval-{name}"
     console = Console(stderr=True, width=160)
-    report, figures = run_retrieval(content_dir, queries, out_of_scope, out, with_rasa=rasa,
-                                    say=lambda m: console.print(m, markup=False, highlight=False))
+    ports = Ports() if rasa_port is None else Ports(rasa_faq=rasa_port)
+    try:
+        report, figures = run_retrieval(content_dir, queries, out_of_scope, out, with_rasa=rasa, ports=ports,
+                                        say=lambda m: console.print(m, markup=False, highlight=False))
+    except ValueError as exc:  # unusable input files: one line, no traceback
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
     if "retrieval" in figures:
         _print_retrieval(console, figures["retrieval"])
     typer.echo(str(report))

@@ -19,12 +19,26 @@ TARGETS = Path(__file__).resolve().parent / "targets.yaml"
 
 @dataclass(frozen=True)
 class Target:
-    """One headline figure (a dotted path into the report's JSON) and its floor."""
+    """One headline figure (a dotted path into the report's JSON) and the bound the issues set.
+
+    `minimum` for what must stay high (recall, precision), `maximum` for what must stay low
+    (false alarms); `source` names the issue the number comes from.
+    """
 
     figure: str
-    minimum: float
     label: str
-    issue_target: float | None = None  # set while `minimum` is a temporary floor below the issue's target
+    minimum: float | None = None
+    maximum: float | None = None
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        if (self.minimum is None) == (self.maximum is None):
+            raise ValueError(f"target {self.figure}: give exactly one of min and max")
+
+    @property
+    def bound(self) -> str:
+        """The target as people write it: '>= 90.0%' or '<= 10.0%'."""
+        return f">= {self.minimum:.1%}" if self.minimum is not None else f"<= {self.maximum:.1%}"
 
 
 @dataclass(frozen=True)
@@ -36,14 +50,27 @@ class Verdict:
 
     @property
     def passed(self) -> bool:
-        return self.value is not None and self.value >= self.target.minimum
+        if self.value is None:
+            return False
+        if self.target.minimum is not None:
+            return self.value >= self.target.minimum
+        return self.target.maximum is not None and self.value <= self.target.maximum
+
+    def as_dict(self) -> dict[str, Any]:
+        """The verdict as saved in figures.json and shown in the report."""
+        t = self.target
+        return {"figure": t.figure, "label": t.label, "min": t.minimum, "max": t.maximum, "target": t.bound,
+                "source": t.source, "value": self.value, "passed": self.passed}
+
+
+def _bound(raw: dict[str, Any], key: str) -> float | None:
+    return float(raw[key]) if raw.get(key) is not None else None
 
 
 def load_targets(path: Path = TARGETS) -> list[Target]:
     """The targets, in file order."""
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return [Target(t["figure"], float(t["min"]), t["label"],
-                   float(t["issue_target"]) if t.get("issue_target") is not None else None)
+    return [Target(t["figure"], t["label"], _bound(t, "min"), _bound(t, "max"), t.get("source", ""))
             for t in data.get("targets", [])]
 
 

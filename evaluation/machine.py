@@ -11,6 +11,7 @@ import importlib.metadata
 import json
 import os
 import platform
+import resource
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,14 @@ def _memory_gib() -> float | None:
 def load_average() -> list[float]:
     """1, 5 and 15-minute load averages (a busy machine slows every speed figure)."""
     return [round(x, 2) for x in os.getloadavg()]
+
+
+def cpu_seconds() -> float:
+    """CPU time (user + system) of this process and of its children that have ended (servers,
+    training, the scale benchmark's processes): what the run costs on an idle machine, whatever
+    else the machine was doing."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return round(own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime, 1)
 
 
 def _git(*args: str) -> str:

@@ -2,8 +2,8 @@
 
 Readability is the content rules' own measure (Flesch reading ease adapted per language,
 `knowledge_base.content_rules.readability`; none exists for Arabic). The SMS count is that of the
-text sent (answer + source line, typography made GSM-7 as the channel does), counted by the SMS
-channel's own GSM-7 / UCS-2 segment rules (`channels/sms.py`).
+text sent (answer + source line, typography and accents made GSM-7 as the channel does), counted
+by the SMS channel's own GSM-7 / UCS-2 segment rules (`channels/sms.py`).
 """
 
 from __future__ import annotations
@@ -19,13 +19,17 @@ from passerelle.replies import answer_text
 from passerelle.settings import Settings
 
 
-def answer_rows(entries: list[Entry]) -> list[dict[str, Any]]:
-    """One row per live entry: its readability and how its SMS answer travels."""
+def answer_rows(entries: list[Entry], *, transliterate: bool) -> list[dict[str, Any]]:
+    """One row per live entry: its readability and how its SMS answer travels.
+
+    `transliterate` is the channel's setting (`sms_transliterate_accents`): with it, accents
+    outside GSM-7 (ê, ç, ô...) are dropped when that keeps the whole text in GSM-7.
+    """
     rows = []
     for entry in entries:
         if not entry.is_live:
             continue
-        sent = sizing(normalise(answer_text(entry, entry.language, fallback=False)))
+        sent = sizing(normalise(answer_text(entry, entry.language, fallback=False), transliterate))
         rows.append({"id": entry.id, "language": entry.language, "kind": entry.kind.value,
                      "readability": readability(entry.answer_sms, entry.language),
                      "encoding": sent.encoding, "segments": sent.segments, "units": sent.units})

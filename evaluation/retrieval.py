@@ -19,7 +19,6 @@ from typing import Any
 
 from knowledge_base.search import Mode, Searcher
 
-MODES: tuple[Mode, ...] = ("fused", "dense", "lexical")
 RELIABILITY_BINS = 10
 
 Ranker = Callable[[str], list[tuple[str, float]]]
@@ -37,20 +36,32 @@ class Query:
     kind: str
 
 
-def load_queries(path: Path, kinds: dict[str, str]) -> list[Query]:
-    """Labelled queries from JSON Lines `{"text", "gold", "also"?, "lang"?}`."""
-    queries = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
+def _json_lines(path: Path, required: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The objects of a JSON Lines file; a bad line is a ValueError naming the file and line."""
+    rows = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
             row = json.loads(line)
-            queries.append(Query(row["text"], row["gold"], tuple(row.get("also", [])), row.get("lang", "?"),
-                                 kinds.get(row["gold"], "?")))
-    return queries
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}:{number}: not JSON ({exc.msg})") from None
+        missing = [key for key in required if not isinstance(row, dict) or not isinstance(row.get(key), str)]
+        if missing:
+            raise ValueError(f"{path}:{number}: needs a text field {', '.join(repr(k) for k in missing)}")
+        rows.append(row)
+    return rows
+
+
+def load_queries(path: Path, kinds: dict[str, str]) -> list[Query]:
+    """Labelled queries from JSON Lines `{"text", "gold", "also"?, "lang"?}`; `kinds` maps topic to kind."""
+    return [Query(row["text"], row["gold"], tuple(row.get("also", [])), row.get("lang", "?"),
+                  kinds.get(row["gold"], "?")) for row in _json_lines(path, ("text", "gold"))]
 
 
 def load_texts(path: Path) -> list[str]:
     """The `text` field of each JSON line (out-of-scope messages)."""
-    return [json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [row["text"] for row in _json_lines(path, ("text",))]
 
 
 def searcher_ranker(searcher: Searcher, mode: Mode, top_k: int = 3) -> Ranker:
@@ -112,6 +123,19 @@ def reliability_curve(in_scope: list[tuple[float, bool]], out_of_scope: list[flo
     return curve
 
 
+def answer_precision(in_scope: list[tuple[float, bool]], out_of_scope: list[float],
+                     threshold: float | None) -> float | None:
+    """Of every message answered at `threshold` (labelled or out of scope), the share answered right.
+
+    With answered_right (the recall side: right answers over labelled messages) it is the
+    precision / recall pair of answerability; None when no threshold or nothing is answered.
+    """
+    if threshold is None:
+        return None
+    answered = [ok for score, ok in in_scope if score >= threshold] + [False for s in out_of_scope if s >= threshold]
+    return sum(answered) / len(answered) if answered else None
+
+
 def score_system(rows: list[dict[str, Any]], out_of_scope: list[float], threshold: float | None = None,
                  min_rejection: float = 0.85) -> dict[str, Any]:
     """Every figure of one system from its ranked rows and its out-of-scope top scores.
@@ -133,6 +157,7 @@ def score_system(rows: list[dict[str, Any]], out_of_scope: list[float], threshol
     return {
         "threshold": used,
         "calibration": calibration,
+        "answer_precision": answer_precision(in_scope, out_of_scope, used),
         "overall": summary(rows, used),
         "by_language": {k: summary(v, used) for k, v in sorted(by_language.items())},
         "by_kind": {k: summary(v, used) for k, v in sorted(by_kind.items())},
@@ -148,14 +173,6 @@ def evaluate_system(ranker: Ranker, queries: list[Query], out_of_scope: list[str
                     min_rejection: float = 0.85) -> dict[str, Any]:
     """Rank every query and out-of-scope message with `ranker`, then score it."""
     return score_system(rank_queries(ranker, queries), top_scores(ranker, out_of_scope), threshold, min_rejection)
-
-
-def evaluate_retrieval(searcher: Searcher, queries: list[Query], out_of_scope: list[str],
-                       min_rejection: float = 0.85) -> dict[str, Any]:
-    """Our search in each mode; the fused mode at the configured threshold, the others calibrated."""
-    return {mode: evaluate_system(searcher_ranker(searcher, mode), queries, out_of_scope,
-                                  searcher.settings.answer_threshold if mode == "fused" else None, min_rejection)
-            for mode in MODES}
 
 
 def calibrate_threshold(in_scope: list[tuple[float, bool]], out_of_scope: list[float],

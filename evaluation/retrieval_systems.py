@@ -7,13 +7,17 @@ Systems, all on the same knowledge base, queries and out-of-scope messages:
   model directory `PASSERELLE_EMBEDDER_MODEL` names), with its own index;
 - `lexical`: BM25 alone;
 - `rasa_faq`: retrieval intents + ResponseSelector trained on the entries' questions
-  (evaluation/rasa_faq.py); skipped in quick mode because training takes minutes.
-Works for any knowledge-base directory, which is what `passerelle eval retrieval --kb` uses.
+  (evaluation/rasa_faq.py).
+Quick mode leaves out the two that take minutes the first time: the Rasa baseline (training)
+and the sentence-transformers index (embedding every entry again). Works for any
+knowledge-base directory, or a JSON Lines FAQ in the `kb import` format, which is what
+`passerelle eval retrieval --kb` uses.
 """
 
 from __future__ import annotations
 
 import hashlib
+import shutil
 import statistics
 import time
 from collections.abc import Callable
@@ -26,7 +30,9 @@ from evaluation import rasa_faq
 from evaluation.retrieval import Query, evaluate_system, load_queries, load_texts, searcher_ranker
 from knowledge_base.build import ensure_index
 from knowledge_base.embedders import Embedder, get_embedder
+from knowledge_base.importer import import_jsonl
 from knowledge_base.loader import load_entries
+from knowledge_base.schema import Entry
 from knowledge_base.search import Searcher
 from passerelle.settings import Settings
 
@@ -81,15 +87,43 @@ def _work_key(content_dir: Path) -> str:
     return hashlib.sha256(str(content_dir.resolve()).encode()).hexdigest()[:10]
 
 
+def imported_kb(faq: Path, work_dir: Path) -> tuple[Path, list[str]]:
+    """A JSON Lines FAQ (`kb import` format) imported afresh under `work_dir`; its folder and the
+    lines that were left out, each with its reason."""
+    out = work_dir / f"kb-{faq.stem}-{_work_key(faq)}"
+    if out.exists():
+        shutil.rmtree(out)
+    report = import_jsonl(faq, out)
+    return out, report.rejected
+
+
+def load_inputs(content_dir: Path, queries_file: Path,
+                out_of_scope_file: Path | None) -> tuple[list[Entry], list[Query], list[str]]:
+    """The live entries, labelled queries and out-of-scope messages, checked before anything is built.
+
+    A query whose right topic is not in the knowledge base could never be found: that is a
+    mistake in the files, reported as a ValueError, not a lower recall.
+    """
+    entries = [e for e in load_entries(content_dir)[0] if e.is_live]
+    if not entries:
+        raise ValueError(f"{content_dir}: no published entry")
+    kinds = {e.topic: e.kind.value for e in entries}
+    queries = load_queries(queries_file, kinds)
+    if not queries:
+        raise ValueError(f"{queries_file}: no labelled query")
+    unknown = sorted({q.gold for q in queries} - set(kinds))
+    if unknown:
+        raise ValueError(f"{queries_file}: gold topics not in {content_dir}: {', '.join(unknown)}")
+    out_of_scope = load_texts(out_of_scope_file) if out_of_scope_file is not None else []
+    return entries, queries, out_of_scope
+
+
 def compare_systems(settings: Settings, content_dir: Path, queries_file: Path, out_of_scope_file: Path | None,
-                    work_dir: Path, *, with_rasa: bool, rasa_port: int,
+                    work_dir: Path, *, with_rasa: bool, with_st: bool = True, rasa_port: int,
                     rasa_languages: tuple[str, ...] | None = None,
                     log: Callable[[str], None] = print) -> dict[str, Any]:
     """Every system's figures on one knowledge base, plus what each system was built from."""
-    entries, _ = load_entries(content_dir)
-    kinds = {e.topic: e.kind.value for e in entries if e.is_live}
-    queries = load_queries(queries_file, kinds)
-    out_of_scope = load_texts(out_of_scope_file) if out_of_scope_file is not None else []
+    entries, queries, out_of_scope = load_inputs(content_dir, queries_file, out_of_scope_file)
     texts = [q.text for q in queries] + out_of_scope
     e5_settings = settings.model_copy(update={"embedder": "e5"})
     st_settings = settings.model_copy(update={"embedder": "sentence-transformers", "content_dir": content_dir,
@@ -103,9 +137,10 @@ def compare_systems(settings: Settings, content_dir: Path, queries_file: Path, o
     systems["fused"] = evaluate_system(searcher_ranker(e5, "fused"), queries, out_of_scope, threshold)
     systems["dense_e5"] = evaluate_system(searcher_ranker(e5, "dense"), queries, out_of_scope)
     systems["lexical"] = evaluate_system(searcher_ranker(e5, "lexical"), queries, out_of_scope)
-    log("retrieval: sentence-transformers index and searches")
-    st, built["st"] = _searcher(st_settings, content_dir, texts)
-    systems["dense_st"] = evaluate_system(searcher_ranker(st, "dense"), queries, out_of_scope)
+    if with_st:
+        log("retrieval: sentence-transformers index and searches")
+        st, built["st"] = _searcher(st_settings, content_dir, texts)
+        systems["dense_st"] = evaluate_system(searcher_ranker(st, "dense"), queries, out_of_scope)
     if with_rasa:
         log("retrieval: Rasa FAQ baseline (write, train, serve)")
         systems["rasa_faq"], built["rasa_faq"] = _rasa_baseline(entries, rasa_languages, work_dir, rasa_port,
@@ -115,7 +150,7 @@ def compare_systems(settings: Settings, content_dir: Path, queries_file: Path, o
             "queries_file": str(queries_file), "fused_threshold": threshold}
 
 
-def _rasa_baseline(entries: list[Any], languages: tuple[str, ...] | None, work_dir: Path, port: int,
+def _rasa_baseline(entries: list[Entry], languages: tuple[str, ...] | None, work_dir: Path, port: int,
                    queries: list[Query], out_of_scope: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
     project = rasa_faq.write_project(entries, languages, work_dir / "rasa-faq")
     train_s = rasa_faq.train(project)

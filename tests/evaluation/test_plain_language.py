@@ -15,26 +15,34 @@ def entry(id_: str, language: str, answer: str, status: Status = Status.publishe
 
 
 def test_rows_count_the_text_as_sent_with_its_source_line() -> None:
-    [row] = answer_rows([entry("a", "fr", EASY)])
+    [row] = answer_rows([entry("a", "fr", EASY)], transliterate=True)
     assert row["encoding"] == "GSM-7" and row["segments"] == 1  # answer + "Source : https://..." fits 160
     assert row["units"] > len(EASY)
     assert row["readability"] is not None and row["readability"] > 50
 
 
+def test_accents_outside_gsm7_are_dropped_as_the_channel_does_when_it_is_set() -> None:
+    text = "Être soigné à la fenêtre du centre, ça coûte rien."
+    [sent] = answer_rows([entry("a", "fr", text)], transliterate=True)
+    [kept] = answer_rows([entry("a", "fr", text)], transliterate=False)
+    assert (sent["encoding"], kept["encoding"]) == ("GSM-7", "UCS-2")
+
+
 def test_arabic_has_no_readability_and_is_ucs2() -> None:
-    [row] = answer_rows([entry("b", "ar", "اتصل بالرقم 15 فورا. " * 6)])
+    [row] = answer_rows([entry("b", "ar", "اتصل بالرقم 15 فورا. " * 6)], transliterate=True)
     assert row["readability"] is None
     assert row["encoding"] == "UCS-2" and row["segments"] >= 2
 
 
 def test_unpublished_answers_are_not_counted() -> None:
-    assert answer_rows([entry("c", "fr", EASY, Status.draft)]) == []
+    assert answer_rows([entry("c", "fr", EASY, Status.draft)], transliterate=True) == []
 
 
 def test_summary_per_language_against_the_content_rules() -> None:
     long_hard = ("Conformément aux dispositions réglementaires applicables, l'administration compétente "
                  "procède à l'instruction approfondie de votre demande d'affiliation complémentaire. ") * 3
-    rows = answer_rows([entry("a", "fr", EASY), entry("d", "fr", long_hard), entry("b", "ar", "مرحبا")])
+    rows = answer_rows([entry("a", "fr", EASY), entry("d", "fr", long_hard), entry("b", "ar", "مرحبا")],
+                       transliterate=True)
     settings = Settings(readability_min={"fr": 45.0}, sms_max_segments=3)
     summary = summarise(rows, settings)
     french = summary["languages"]["fr"]

@@ -25,21 +25,46 @@ def test_every_section_is_rendered_with_its_explanations(figures: dict[str, Any]
         assert heading in report
     assert "`0123456789ab` a commit (plus uncommitted changes)" in report
     assert "Test CPU, 2 cores" in report
+    assert "in 99 s. Every number" in report  # no CPU time recorded
+    assert "in 99 s (321 s of CPU time" in render({**figures, "meta": {**figures["meta"], "cpu_seconds": 321.0}}, {})
     assert "**Section nlu failed**: RuntimeError: x" in report
-    assert "| urgency recall | 95.0% (temporary; issue target 98.0%) | 90.0% | **FAIL** |" in report
+    assert "| retrieval recall@1 | >= 90.0% | issue 3 | 90.0% | pass |" in report
+    assert "| urgency recall | >= 98.0% | issue 4 | 90.0% | **FAIL** |" in report
+    assert "| myth recall | >= 85.0% | issue 4 | - | **FAIL** (missing) |" in report
     assert wording()["retrieval"]["recall@1"] in report
     assert "Rasa FAQ (ResponseSelector)" in report and "trained in 61.5 s" in report
     assert "| opt-out-keyword | 2 | bonjour | no reply | Bonjour ! |" in report
     assert "| search alone (baseline) | 10 | 31 | 45 | 30 | - |" in report
     assert "![retrieval.png](retrieval.png)" in report
+    assert "over 40 holdout messages (patterns, one embedding" in report and "p50 12.5 ms, p95 30 ms." in report
 
 
 def test_outputs_are_the_report_the_json_and_the_pictures(figures: dict[str, Any], tmp_path: Path) -> None:
     report = write_outputs(figures, tmp_path / "out")
     names = {p.name for p in (tmp_path / "out").iterdir()}
     assert report.name == "report.md" and "figures.json" in names
-    for picture in ("retrieval.png", "reliability.png", "urgency_recall.png", "urgency_confusion_test.png",
+    for picture in ("retrieval.png", "reliability.png", "urgency_recall.png", "urgency_confusion_holdout.png",
                     "nlu_f1.png", "conversations.png", "readability.png", "sms_segments.png", "speed.png", "scale.png"):
         assert picture in names, picture
         assert (tmp_path / "out" / picture).read_bytes()[:4] == b"\x89PNG"
         assert f"]({picture})" in report.read_text(encoding="utf-8")
+
+
+def test_a_failed_machine_section_still_gives_a_report(figures: dict[str, Any]) -> None:
+    from evaluation.run_all import Sections, _meta
+
+    sections = Sections(say=lambda _m: None)
+    sections.run("machine", lambda: 1 / 0)
+    meta = _meta(None, sections, 0.0, date="2026-01-02", mode="quick", command="c", skipped=[])
+    assert meta["errors"] == {"machine": "ZeroDivisionError: division by zero"}
+    report = render({**figures, "meta": meta}, {})
+    assert "**Section machine failed**: ZeroDivisionError" in report and "| commit | `unknown`" in report
+
+
+def test_the_knowledge_base_is_named_relative_to_the_repository(figures: dict[str, Any]) -> None:
+    from passerelle.settings import ROOT
+
+    inside = {**figures["retrieval"], "content_dir": str(ROOT / "knowledge_base" / "content")}
+    assert "knowledge base `knowledge_base/content`" in render({**figures, "retrieval": inside}, {})
+    outside = {**figures["retrieval"], "content_dir": "/srv/faq"}
+    assert "knowledge base `/srv/faq`" in render({**figures, "retrieval": outside}, {})

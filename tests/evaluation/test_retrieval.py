@@ -6,6 +6,7 @@ import pytest
 
 from evaluation.retrieval import (
     Query,
+    answer_precision,
     calibrate_threshold,
     rank_queries,
     reliability_curve,
@@ -90,3 +91,12 @@ def test_score_system_without_out_of_scope_leaves_answerability_out() -> None:
     figures = score_system(rank_queries(ranker, QUERIES), [])
     assert figures["calibration"] is None and figures["threshold"] is None
     assert figures["out_of_scope_rejected"] is None and figures["overall"]["answered_right"] is None
+
+
+def test_answer_precision_counts_answered_out_of_scope_messages_as_wrong() -> None:
+    in_scope = [(0.9, True), (0.8, False), (0.4, True)]
+    assert answer_precision(in_scope, [0.85, 0.1], threshold=0.7) == pytest.approx(1 / 3)
+    assert answer_precision(in_scope, [0.1], threshold=0.85) == 1.0
+    assert answer_precision(in_scope, [], threshold=0.95) is None
+    assert answer_precision(in_scope, [0.85], threshold=None) is None
+    assert score_system(rank_queries(ranker, QUERIES), [0.3], threshold=0.65)["answer_precision"] == 0.5
