@@ -97,11 +97,13 @@ def eval_triage(
 
 
 def _print_gate(console: Console, gate: list[dict[str, Any]]) -> None:
+    from evaluation.report import gate_state
+
     table = Table(title="quality gate (evaluation/targets.yaml)")
     for column in ("figure", "target", "measured", ""):
         table.add_column(column)
     for row in gate:
-        table.add_row(row["label"], row["target"], _pct(row["value"]), "pass" if row["passed"] else "FAIL")
+        table.add_row(row["label"], row["target"], _pct(row["value"]), gate_state(row))
     console.print(table)
 
 

@@ -22,7 +22,9 @@ class Target:
     """One headline figure (a dotted path into the report's JSON) and the bound the issues set.
 
     `minimum` for what must stay high (recall, precision), `maximum` for what must stay low
-    (false alarms); `source` names the issue the number comes from.
+    (false alarms); `source` names the issue the number comes from. `floor` is for a target not
+    reached yet: the build holds the figure at the level measured (so it cannot get worse
+    unnoticed) and the report shows it below its target, with `note` saying where it stands.
     """
 
     figure: str
@@ -30,6 +32,8 @@ class Target:
     minimum: float | None = None
     maximum: float | None = None
     source: str = ""
+    floor: float | None = None
+    note: str = ""
 
     def __post_init__(self) -> None:
         if (self.minimum is None) == (self.maximum is None):
@@ -50,17 +54,31 @@ class Verdict:
 
     @property
     def passed(self) -> bool:
+        """The figure meets the issue's target."""
+        return self._within(self.target.minimum, self.target.maximum)
+
+    @property
+    def holds(self) -> bool:
+        """The build may pass: the target is met, or a target not reached yet keeps its floor."""
+        if self.target.floor is None:
+            return self.passed
+        if self.target.minimum is not None:
+            return self._within(self.target.floor, None)
+        return self._within(None, self.target.floor)
+
+    def _within(self, minimum: float | None, maximum: float | None) -> bool:
         if self.value is None:
             return False
-        if self.target.minimum is not None:
-            return self.value >= self.target.minimum
-        return self.target.maximum is not None and self.value <= self.target.maximum
+        if minimum is not None:
+            return self.value >= minimum
+        return maximum is not None and self.value <= maximum
 
     def as_dict(self) -> dict[str, Any]:
         """The verdict as saved in figures.json and shown in the report."""
         t = self.target
         return {"figure": t.figure, "label": t.label, "min": t.minimum, "max": t.maximum, "target": t.bound,
-                "source": t.source, "value": self.value, "passed": self.passed}
+                "source": t.source, "value": self.value, "passed": self.passed, "floor": t.floor,
+                "holds": self.holds, "note": t.note}
 
 
 def _bound(raw: dict[str, Any], key: str) -> float | None:
@@ -70,8 +88,8 @@ def _bound(raw: dict[str, Any], key: str) -> float | None:
 def load_targets(path: Path = TARGETS) -> list[Target]:
     """The targets, in file order."""
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return [Target(t["figure"], t["label"], _bound(t, "min"), _bound(t, "max"), t.get("source", ""))
-            for t in data.get("targets", [])]
+    return [Target(t["figure"], t["label"], _bound(t, "min"), _bound(t, "max"), t.get("source", ""),
+                   _bound(t, "floor"), t.get("note", "")) for t in data.get("targets", [])]
 
 
 def figure_at(figures: dict[str, Any], path: str) -> float | None:

@@ -47,7 +47,7 @@ def figures() -> dict[str, Any]:
                                              "train_seconds": 61.5, "server_start_seconds": 20.0,
                                              "parse_p50_ms": 12.0, "parse_p95_ms": 30.0,
                                              "server_peak_rss_mb": 700.0}}},
-        "triage": {"holdout": {"urgency": urgency, "myth": myth}},
+        "triage": {"test": {"urgency": urgency, "myth": myth}},
         "triage_speed": {"messages": 41, "mean_ms": 14.0, "p50_ms": 12.5, "p95_ms": 30.0, "max_ms": 31.0},
         "nlu": {"intents": {"out_of_scope": {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 4,
                                              "confused_with": {"ask_question": 4}},

@@ -30,20 +30,20 @@ def test_every_section_is_rendered_with_its_explanations(figures: dict[str, Any]
     assert "**Section nlu failed**: RuntimeError: x" in report
     assert "| retrieval recall@1 | >= 90.0% | issue 3 | 90.0% | pass |" in report
     assert "| urgency recall | >= 98.0% | issue 4 | 90.0% | **FAIL** |" in report
-    assert "| myth recall | >= 85.0% | issue 4 | - | **FAIL** (missing) |" in report
+    assert "| myth recall | >= 85.0% | issue 4 | - | **FAIL (missing)** |" in report
     assert wording()["retrieval"]["recall@1"] in report
     assert "Rasa FAQ (ResponseSelector)" in report and "trained in 61.5 s" in report
     assert "| opt-out-keyword | 2 | bonjour | no reply | Bonjour ! |" in report
     assert "| search alone (baseline) | 10 | 31 | 45 | 30 | - |" in report
     assert "![retrieval.png](retrieval.png)" in report
-    assert "over 40 holdout messages (patterns, one embedding" in report and "p50 12.5 ms, p95 30 ms." in report
+    assert "over 40 test-split messages (patterns, one embedding" in report and "p50 12.5 ms, p95 30 ms." in report
 
 
 def test_outputs_are_the_report_the_json_and_the_pictures(figures: dict[str, Any], tmp_path: Path) -> None:
     report = write_outputs(figures, tmp_path / "out")
     names = {p.name for p in (tmp_path / "out").iterdir()}
     assert report.name == "report.md" and "figures.json" in names
-    for picture in ("retrieval.png", "reliability.png", "urgency_recall.png", "urgency_confusion_holdout.png",
+    for picture in ("retrieval.png", "reliability.png", "urgency_recall.png", "urgency_confusion_test.png",
                     "nlu_f1.png", "conversations.png", "readability.png", "sms_segments.png", "speed.png", "scale.png"):
         assert picture in names, picture
         assert (tmp_path / "out" / picture).read_bytes()[:4] == b"\x89PNG"
