@@ -45,7 +45,7 @@ run: install
 
 test: install system-deps
 	$(APP)/ruff check .
-	$(APP)/python -m pytest -q --timeout=1800 tests
+	$(APP)/python -m pytest -q --timeout=1800 --durations=25 tests
 
 test-fast: install
 	$(APP)/python -m pytest -q -m "not slow" tests

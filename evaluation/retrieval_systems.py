@@ -166,7 +166,8 @@ def _rasa_baseline(entries: list[Entry], languages: tuple[str, ...] | None, work
     latencies.sort()
     return figures, {"topics": project.topics, "examples": project.examples,
                      "languages": list(languages) if languages else "all",
-                     "train_seconds": round(train_s, 1), "server_start_seconds": round(server.ready_s or 0.0, 1),
+                     "train_seconds": None if train_s is None else round(train_s, 1),
+                     "server_start_seconds": round(server.ready_s or 0.0, 1),
                      "parse_p50_ms": round(statistics.median(latencies), 1) if latencies else None,
                      "parse_p95_ms": round(latencies[int(0.95 * (len(latencies) - 1))], 1) if latencies else None,
                      "server_peak_rss_mb": peak}

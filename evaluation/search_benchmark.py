@@ -68,13 +68,22 @@ def _run_scale(base_path: str, n_entries: int, exact_max: int, queries: list[str
     exact = make_faiss_index(matrix, len(matrix) + 1)[0] if kind != "flat" else None
 
     latencies, overlap = [], []
+    stages: dict[str, list[float]] = {"embed": [], "faiss": [], "lexical": [], "faiss_exact": []}
     for text in queries:
         t0 = time.perf_counter()
         qv = embedder.embed_queries([text])[0]
+        t1 = time.perf_counter()
         _, ids = index.search(qv[None, :], 256)
+        t2 = time.perf_counter()
         lexical.scores(text)
-        latencies.append((time.perf_counter() - t0) * 1000)
+        t3 = time.perf_counter()
+        latencies.append((t3 - t0) * 1000)
+        for stage, seconds in (("embed", t1 - t0), ("faiss", t2 - t1), ("lexical", t3 - t2)):
+            stages[stage].append(seconds * 1000)
         if exact is not None:
+            t4 = time.perf_counter()
+            exact.search(qv[None, :], 256)  # the exact index's speed, beside the approximate one's
+            stages["faiss_exact"].append((time.perf_counter() - t4) * 1000)
             # Synthetic copies of one real entry are near-ties, so recall is judged on the real
             # entry behind the best vector: does the approximate top-10 contain it?
             _, exact_ids = exact.search(qv[None, :], 1)
@@ -87,6 +96,8 @@ def _run_scale(base_path: str, n_entries: int, exact_max: int, queries: list[str
         "faiss_build_s": round(faiss_build_s, 2), "bm25_build_s": round(bm25_build_s, 2),
         "p50_ms": round(statistics.median(latencies), 2), "p95_ms": round(_percentile(latencies, 0.95), 2),
         "approx_hit_at_10": round(float(np.mean(overlap)), 3) if overlap else 1.0,
+        # where a query's time goes (p50, ms); faiss_exact: the exact index at the same scale
+        "stage_p50_ms": {stage: round(statistics.median(times), 2) for stage, times in stages.items() if times},
         "peak_rss_mb": round(peak_mb, 1),
         "vector_bytes_per_entry": int(matrix.nbytes / n_entries),
         "ivf_probes": IVF_PROBES if kind == "ivf" else None,
@@ -131,9 +142,17 @@ def run_benchmark(base_index_root: str, scales: tuple[int, ...], exact_max: int,
 
 
 if __name__ == "__main__":  # pragma: no cover - manual run: python -m evaluation.search_benchmark
+    import datetime as dt
+    import os
+
     from passerelle.settings import ROOT, get_settings
 
     texts = [json.loads(line)["text"] for line in
              (ROOT / "evaluation" / "data" / "dev_queries.jsonl").read_text(encoding="utf-8").splitlines()]
-    print(json.dumps(run_benchmark(str(get_settings().index_dir), (1_000, 10_000, 100_000),
-                                   get_settings().exact_index_max_vectors, texts * 2), indent=2))
+    result = run_benchmark(str(get_settings().index_dir), (1_000, 10_000, 100_000),
+                           get_settings().exact_index_max_vectors, texts * 2)
+    result["load_average_end"] = [round(x, 2) for x in os.getloadavg()]  # a busy machine inflates every time
+    out = ROOT / "evaluation" / "reports" / f"scale-{dt.date.today().isoformat()}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(result, indent=2))

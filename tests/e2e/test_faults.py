@@ -27,10 +27,11 @@ from channels.sms import normalise
 from knowledge_base.build import ensure_index
 from passerelle.messages import text
 from passerelle.settings import ROOT, Settings
-from passerelle.stack import Stack, train_if_needed
+from passerelle.stack import Stack
 from tests.channels.twilio.conftest import ACCOUNT, SMS_NUMBER, TOKEN, new_sid, person, signature, sms_params
 from tests.channels.twilio.conftest import wait_for as twilio_wait_for
 from tests.channels.twilio.fake_twilio import FakeTwilio, ServerThread
+from tests.support.rasa_model import provide_rasa_model
 from tests.support.servers import Postgres, postgres
 
 pytestmark = pytest.mark.slow
@@ -64,7 +65,7 @@ def stack(pg: Postgres, fake: FakeTwilio) -> Iterator[Stack]:
         twilio_sms_numbers=(SMS_NUMBER,), public_base_url=f"http://127.0.0.1:{WEB}", twilio_timeout_s=2.0,
         twilio_retry_base_s=0.3, twilio_retry_max_s=1.0, twilio_send_max_attempts=3, twilio_recipient_burst=20)
     ensure_index(settings.content_dir, settings, progress=False)
-    train_if_needed(settings)
+    provide_rasa_model(settings)
     with Stack(settings) as running:
         yield running
 

@@ -19,7 +19,8 @@ from sqlalchemy import create_engine, text
 from knowledge_base.build import ensure_index
 from passerelle.secrets import rasa_token
 from passerelle.settings import ROOT, Settings
-from passerelle.stack import Stack, train_if_needed
+from passerelle.stack import Stack
+from tests.support.rasa_model import provide_rasa_model
 from tests.support.servers import postgres, redis
 
 pytestmark = pytest.mark.slow
@@ -32,7 +33,7 @@ def instances() -> Iterator[list[Settings]]:
     data_dir = ROOT / "var" / "test-e2e"  # shares the trained model and secrets with test_stack.py
     base = Settings(data_dir=data_dir, index_root=ROOT / "var" / "index")
     ensure_index(base.content_dir, base, progress=False)
-    train_if_needed(base)
+    provide_rasa_model(base)
     with postgres(PG_PORT) as pg, redis(REDIS_PORT):
         stacks: list[Stack] = []
         settings_list = []

@@ -14,7 +14,8 @@ import httpx
 import pytest
 
 from passerelle.settings import ROOT, Settings
-from passerelle.stack import RASA_BIN, Paths, Stack, rasa_env, train_if_needed
+from passerelle.stack import RASA_BIN, Paths, Stack, rasa_env
+from tests.support.rasa_model import provide_rasa_model
 
 pytestmark = pytest.mark.slow
 
@@ -29,7 +30,7 @@ def stack() -> Iterator[Settings]:
     from knowledge_base.build import ensure_index
 
     ensure_index(settings.content_dir, settings, progress=False)
-    train_if_needed(settings)
+    provide_rasa_model(settings)
     with Stack(settings):
         yield settings
 

@@ -77,6 +77,11 @@ def figures() -> dict[str, Any]:
                   "memory_mb": {"rasa": 800.0, "actions": 600.0, "web": 650.0},
                   "scale": {"scales": [{"entries": 1000, "vectors": 14000, "index": "flat", "faiss_build_s": 0.1,
                                         "bm25_build_s": 0.2, "p50_ms": 30.0, "p95_ms": 40.0, "approx_hit_at_10": 1.0,
-                                        "peak_rss_mb": 500.0}],
+                                        "peak_rss_mb": 500.0,
+                                        "stage_p50_ms": {"embed": 25.0, "faiss": 1.5, "lexical": 3.0}},
+                                       {"entries": 10000, "vectors": 140000, "index": "ivf", "faiss_build_s": 40.0,
+                                        "bm25_build_s": 7.0, "p50_ms": 35.0, "p95_ms": 48.0, "approx_hit_at_10": 0.99,
+                                        "peak_rss_mb": 1000.0, "stage_p50_ms": {"embed": 25.0, "faiss": 3.25,
+                                                                                "lexical": 5.0, "faiss_exact": 21.5}}],
                             "embedder": {"query_p50_ms": 25.0, "query_p95_ms": 30.0, "batch_texts_per_s": 100.0}}},
     }

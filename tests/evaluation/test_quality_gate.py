@@ -3,7 +3,7 @@
 Slow: it runs `passerelle eval all --quick` for real (retrieval, triage on the test split,
 plain language, the started stack for conversations and speed). The stack uses ports
 8510/5510-5512 and the end-to-end tests' data folder, whose trained Rasa model it reuses
-(tests/e2e/test_stack.py); the report is kept in var/eval/gate-report/ for reading when the gate
+(tests/support/rasa_model.py); the report is kept in var/eval/gate-report/ for reading when the gate
 fails. The bounds are in evaluation/targets.yaml.
 """
 
@@ -13,12 +13,14 @@ import pytest
 
 from evaluation.eval_stack import Ports
 from evaluation.run_all import RunOptions, run_all
-from passerelle.settings import ROOT
+from passerelle.settings import ROOT, Settings
+from tests.support.rasa_model import provide_rasa_model
 
 pytestmark = pytest.mark.slow
 
 
 def test_quick_evaluation_meets_every_target() -> None:
+    provide_rasa_model(Settings(data_dir=ROOT / "var" / "test-e2e"))
     options = RunOptions(quick=True, reports_dir=ROOT / "var" / "eval" / "gate-report",
                          stack_dir=ROOT / "var" / "test-e2e", ports=Ports(web=8510, rasa=5510, actions=5511,
                                                                            rasa_faq=5512))

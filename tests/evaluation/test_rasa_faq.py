@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from evaluation.rasa_faq import faq_examples, parse_ranking, write_project
+from evaluation.rasa_faq import faq_examples, parse_ranking, train, write_project
 from knowledge_base.schema import Entry, Status
 
 
@@ -53,6 +53,16 @@ def test_project_has_one_retrieval_intent_and_one_response_per_topic(tmp_path: P
     config = yaml.safe_load((project.root / "config.yml").read_text(encoding="utf-8"))
     assert config["pipeline"][-1]["name"] == "ResponseSelector"
     assert write_project(ENTRIES, None, tmp_path / "faq").examples == 6  # rewritten from scratch
+
+
+def test_the_model_is_reused_only_while_its_inputs_are_unchanged(tmp_path: Path) -> None:
+    project = write_project(ENTRIES, ("fr", "en"), tmp_path / "faq")
+    project.model.parent.mkdir(parents=True)
+    project.model.write_bytes(b"a trained model")
+    project.stamp.write_text(project.inputs_digest())
+    assert train(write_project(ENTRIES, ("fr", "en"), tmp_path / "faq")) is None  # nothing to do
+    changed = write_project(ENTRIES, None, tmp_path / "faq")  # one more language: other examples
+    assert changed.model.exists() and changed.stamp.read_text() != changed.inputs_digest()
 
 
 def test_parse_ranking_reads_the_response_selector() -> None:

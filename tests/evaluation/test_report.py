@@ -33,9 +33,14 @@ def test_every_section_is_rendered_with_its_explanations(figures: dict[str, Any]
     assert "| myth recall | >= 85.0% | issue 4 | - | **FAIL (missing)** |" in report
     assert wording()["retrieval"]["recall@1"] in report
     assert "Rasa FAQ (ResponseSelector)" in report and "trained in 61.5 s" in report
+    reused = {**figures["retrieval"], "built": {"rasa_faq": {**figures["retrieval"]["built"]["rasa_faq"],
+                                                             "train_seconds": None}}}
+    assert "model reused (trained earlier" in render({**figures, "retrieval": reused}, {})
     assert "| opt-out-keyword | 2 | bonjour | no reply | Bonjour ! |" in report
     assert "| search alone (baseline) | 10 | 31 | 45 | 30 | - |" in report
     assert "![retrieval.png](retrieval.png)" in report
+    assert "| 10000 | 140000 | ivf | 47 | 35 | 48 | 3.25 (21.5) | 0.99 | 1000 |" in report  # exact beside IVF
+    assert "| 1000 | 14000 | flat | 0.3 | 30 | 40 | 1.5 | 1 | 500 |" in report
     assert "over 40 test-split messages (patterns, one embedding" in report and "p50 12.5 ms, p95 30 ms." in report
 
 

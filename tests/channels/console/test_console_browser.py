@@ -36,8 +36,9 @@ from knowledge_base.build import ensure_index
 from passerelle.messages import text
 from passerelle.secrets import rasa_token
 from passerelle.settings import ROOT, Settings
-from passerelle.stack import Stack, train_if_needed
+from passerelle.stack import Stack
 from tests.channels.console.conftest import CSRF, PASSWORD, as_signed_in
+from tests.support.rasa_model import provide_rasa_model
 
 pytestmark = pytest.mark.slow
 
@@ -51,9 +52,10 @@ def stack() -> Iterator[Settings]:
     for stale in (DATA / "passerelle.db", DATA / "passerelle.db-wal", DATA / "passerelle.db-shm",
                   DATA / "rasa" / "tracker.db"):
         stale.unlink(missing_ok=True)
-    settings = Settings(data_dir=DATA, web_port=8300, rasa_url="http://127.0.0.1:8305", action_port=8355)
+    settings = Settings(data_dir=DATA, index_root=ROOT / "var" / "index", web_port=8300,
+                        rasa_url="http://127.0.0.1:8305", action_port=8355)
     ensure_index(settings.content_dir, settings, progress=False)
-    train_if_needed(settings)
+    provide_rasa_model(settings)
     db = Database(settings.effective_database_url)
     db.create_all()
     with db.session() as session:

@@ -24,9 +24,10 @@ from channels.editor.models import KbPublication
 from channels.models import Message
 from knowledge_base.build import ensure_index
 from passerelle.settings import ROOT, Settings
-from passerelle.stack import Stack, train_if_needed
+from passerelle.stack import Stack
 from tests.channels.console.conftest import PASSWORD
 from tests.channels.console.test_console_browser import base, say
+from tests.support.rasa_model import provide_rasa_model
 
 pytestmark = pytest.mark.slow
 
@@ -41,9 +42,9 @@ UNANSWERABLE = "comment regler le derailleur de mon velo"
 @pytest.fixture(scope="module")
 def stack() -> Iterator[Settings]:
     shutil.rmtree(DATA, ignore_errors=True)
-    shared = Settings(data_dir=ROOT / "var" / "test-console")  # its Rasa model, trained once
+    shared = Settings(data_dir=ROOT / "var" / "test-console", index_root=ROOT / "var" / "index")
     ensure_index(shared.content_dir, shared, progress=False)
-    train_if_needed(shared)
+    provide_rasa_model(shared)
     shutil.copytree(shared.index_dir, DATA / "index", ignore=shutil.ignore_patterns(".*"))
     settings = Settings(data_dir=shared.data_dir, database_url=f"sqlite:///{DATA / 'passerelle.db'}",
                         index_root=DATA / "index", web_port=8400, rasa_url="http://127.0.0.1:5400", action_port=5405)

@@ -25,7 +25,7 @@ from channels.models import Conversation, Message
 from channels.sms import normalise, sizing
 from passerelle.secrets import rasa_token
 from passerelle.settings import ROOT, Settings
-from passerelle.stack import APP_PYTHON, Stack, train_if_needed
+from passerelle.stack import APP_PYTHON, Stack, settings_env
 from tests.channels.twilio.conftest import (
     ACCOUNT,
     FAKE_PORT,
@@ -37,6 +37,7 @@ from tests.channels.twilio.conftest import (
     wait_for,
 )
 from tests.channels.twilio.fake_twilio import FakeTwilio
+from tests.support.rasa_model import provide_rasa_model
 
 pytestmark = pytest.mark.slow
 
@@ -56,12 +57,13 @@ def twilio_env(public_url: str) -> dict[str, str]:
 def stack(fake_server: FakeTwilio) -> Iterator[Settings]:
     for stale in (DATA_DIR / "passerelle.db", DATA_DIR / "rasa" / "tracker.db"):
         stale.unlink(missing_ok=True)
-    settings = Settings(data_dir=DATA_DIR, web_port=WEB_PORT, rasa_url=f"http://127.0.0.1:{RASA_PORT}",
+    settings = Settings(data_dir=DATA_DIR, index_root=ROOT / "var" / "index", web_port=WEB_PORT,
+                        rasa_url=f"http://127.0.0.1:{RASA_PORT}",
                         action_port=ACTION_PORT)
     from knowledge_base.build import ensure_index
 
     ensure_index(settings.content_dir, settings, progress=False)
-    train_if_needed(settings)
+    provide_rasa_model(settings)
     with pytest.MonkeyPatch.context() as patch:  # the stack's web process inherits the environment
         for name, value in twilio_env(f"http://127.0.0.1:{WEB_PORT}").items():
             patch.setenv(name, value)
@@ -105,8 +107,8 @@ class GatewayProcess:
     """`uvicorn channels.app:create_app` as its own process, so it can be killed with SIGKILL."""
 
     def __init__(self, stack: Settings, database_url: str, rasa_url: str, log: Path, **extra: str) -> None:
-        self.env = dict(os.environ, HF_HUB_OFFLINE="1", PASSERELLE_DATA_DIR=str(stack.data_dir),
-                        PASSERELLE_DATABASE_URL=database_url, PASSERELLE_RASA_URL=rasa_url,
+        self.env = {**os.environ, **settings_env(stack)}  # the stack's data folder and index
+        self.env.update(HF_HUB_OFFLINE="1", PASSERELLE_DATABASE_URL=database_url, PASSERELLE_RASA_URL=rasa_url,
                         PASSERELLE_RASA_TOKEN=rasa_token(stack), PASSERELLE_ACTION_PORT=str(ACTION_PORT),
                         **twilio_env(f"http://127.0.0.1:{KILLED_PORT}"), **extra)
         self.log = log
