@@ -62,13 +62,8 @@ def stack() -> Iterator[Settings]:
         add_user(session, settings, "mona@example.org", PASSWORD, ["mediator"], name="Mona")
         add_user(session, settings, "sam@example.org", PASSWORD, ["mediator"], name="Sam")
         add_user(session, settings, "ada@example.org", PASSWORD, ["admin"], name="Ada")
-    running = Stack(settings)
-    running.start()
-    try:
-        running.wait_ready()
+    with Stack(settings):
         yield settings
-    finally:
-        running.stop()
 
 
 @pytest.fixture(scope="module")

@@ -67,13 +67,8 @@ def stack(fake_server: FakeTwilio) -> Iterator[Settings]:
     with pytest.MonkeyPatch.context() as patch:  # the stack's web process inherits the environment
         for name, value in twilio_env(f"http://127.0.0.1:{WEB_PORT}").items():
             patch.setenv(name, value)
-        running = Stack(settings)
-        running.start()
-        try:
-            running.wait_ready()
+        with Stack(settings):
             yield settings
-        finally:
-            running.stop()
 
 
 class Blackhole:
