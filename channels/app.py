@@ -68,7 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     log_redaction.install()
     settings = settings or get_settings()
     db = Database(settings.effective_database_url)
-    db.create_all()
+    db.upgrade()
     try:
         searcher: Searcher | None = Searcher(settings)
     except FileNotFoundError:
