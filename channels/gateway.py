@@ -8,7 +8,9 @@
    gateway carries out. Replies are stored as outbound messages; channels send them.
 
 A message whose processing fails half-way stays `received`/`processing`/`deferred` and is
-picked up again by `pending_messages`, so it is processed after a restart.
+picked up again by `pending_messages`, so it is processed after a restart. A message Rasa could
+not take is `deferred` and its conversation waits in the mediators' queue (`_defer`) until a
+mediator takes it or the bot answers a retry, whichever comes first.
 """
 
 from __future__ import annotations
