@@ -22,7 +22,8 @@ from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import create_engine, select
+from sqlalchemy import text as sql
 from sqlalchemy.exc import DBAPIError
 
 from channels.db import Database
@@ -231,6 +232,30 @@ def test_rasa_down_queued_conversations_answered_by_a_mediator_or_by_the_bot_onc
     assert all(m.status in ("sent", "delivered") for m in answered)
     assert sent_bodies(fake, taken) == [*told, "Bonjour, une mediatrice vous repond."]
     assert conversation(db, taken).state == "with_mediator"
+
+
+def test_tracker_store_failing_rasa_answers_from_memory_and_health_says_so(stack: Stack) -> None:
+    def health() -> tuple[int, dict[str, str]]:
+        response = httpx.get(f"http://127.0.0.1:{WEB}/healthz", timeout=60)
+        return response.status_code, response.json()["components"]
+
+    status, components = health()
+    assert status == 200 and components["tracker_store"] == "up"
+    tracker = create_engine(stack.settings.effective_tracker_url)
+    with tracker.begin() as connection:  # Rasa's saves now fail: it keeps conversations in memory
+        connection.execute(sql("ALTER TABLE events RENAME TO events_aside"))
+    try:
+        answered = httpx.post(f"http://127.0.0.1:{WEB}/api/simulate", timeout=120,
+                              json={"sender": f"memory-{new_sid()}", "text": "comment avoir une carte vitale"})
+        assert "carte Vitale" in "\n".join(answered.json()["replies"])  # nothing shows, except...
+        status, components = health()
+        assert status == 503 and components["rasa"] == "up"
+        assert components["tracker_store"].startswith("down: Rasa did not save")
+    finally:
+        with tracker.begin() as connection:
+            connection.execute(sql("ALTER TABLE events_aside RENAME TO events"))
+        tracker.dispose()
+    assert health()[1]["tracker_store"] == "up"
 
 
 def test_twilio_failing_is_retried_with_backoff_sent_once_or_handed_to_mediators(
