@@ -12,13 +12,14 @@ export RASA_TELEMETRY_ENABLED := false
 export HF_HUB_OFFLINE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install system-deps run test test-fast eval eval-quick lint clean
+.PHONY: help install system-deps run test test-fast eval eval-quick lint audit clean
 
 help:
 	@echo "make run       install what is missing, build the index, train Rasa if needed, start everything"
 	@echo "make test      install what is missing and run every test (unit, Rasa, end-to-end, browser)"
 	@echo "make eval      full evaluation report in evaluation/reports/<date>/"
 	@echo "make lint      ruff and mypy"
+	@echo "make audit     known vulnerabilities of the locked dependencies (pip-audit; needs PyPI's JSON API or OSV)"
 
 .venv/.installed: requirements/app.lock.txt pyproject.toml
 	test -x $(APP)/python || $(PY311) -m venv .venv
@@ -59,6 +60,18 @@ eval-quick: install
 lint: install
 	$(APP)/ruff check .
 	$(APP)/mypy
+
+# Audits the exact versions of both lock files. --strict: a package the vulnerability service does not
+# know fails the audit instead of being skipped, so "no known vulnerabilities" is never a silent skip.
+AUDIT := var/tools/audit/bin
+$(AUDIT)/.installed: requirements/audit.in
+	test -x $(AUDIT)/python || $(PY311) -m venv var/tools/audit
+	$(AUDIT)/pip install -q -r requirements/audit.in
+	touch $@
+
+audit: $(AUDIT)/.installed
+	$(AUDIT)/pip-audit --strict --no-deps --disable-pip --progress-spinner off -r requirements/app.lock.txt
+	$(AUDIT)/pip-audit --strict --no-deps --disable-pip --progress-spinner off -r requirements/rasa.lock.txt
 
 clean:
 	rm -rf var/index var/rasa var/logs evaluation/reports

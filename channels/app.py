@@ -26,6 +26,7 @@ from channels.editor.routers import install as install_content
 from channels.gateway import Gateway, Inbound
 from channels.health import check_components
 from channels.outbox import Outbox
+from channels.privacy import TrackerStore
 from channels.rasa_client import RasaClient
 from channels.security_headers import SecurityHeaders
 from channels.twilio.rest import TwilioRest
@@ -68,13 +69,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     log_redaction.install()
     settings = settings or get_settings()
     db = Database(settings.effective_database_url)
-    db.create_all()
+    db.upgrade()
     try:
         searcher: Searcher | None = Searcher(settings)
     except FileNotFoundError:
         log.error("no knowledge-base index: run `passerelle kb build`")
         searcher = None
     rasa = RasaClient(settings.rasa_url, rasa_token(settings), settings.rasa_timeout_s)
+    tracker = TrackerStore(settings.effective_tracker_url)  # where Rasa should keep conversations
     gateway = Gateway(settings, db, rasa, searcher, _load_triage(settings, searcher))
     twilio = TwilioRest(settings) if settings.twilio_account_sid and settings.twilio_auth_token else None
     outbox = Outbox(settings, db, twilio)
@@ -121,7 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/healthz")
     def healthz() -> JSONResponse:
         action_url = f"http://{settings.host}:{settings.action_port}/health"
-        components = check_components(db, rasa, searcher, action_url)
+        components = check_components(db, rasa, searcher, action_url, tracker)
         healthy = all(state == "up" for state in components.values())
         return JSONResponse(status_code=200 if healthy else 503,
                             content={"status": "ok" if healthy else "degraded", "components": components})

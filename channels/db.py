@@ -43,13 +43,11 @@ class Database:
         self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
-    def create_all(self) -> None:
-        """Create missing tables (migrations are alembic's job; this is the embedded default)."""
-        from channels import models  # noqa: F401  (registers the tables)
-        from channels.console import models as console_models  # noqa: F401  (consoles' tables)
-        from channels.editor import models as editor_models  # noqa: F401  (content console's tables)
+    def upgrade(self) -> None:
+        """Create or migrate the tables to the latest revision (`channels.schema`)."""
+        from channels import schema
 
-        Base.metadata.create_all(self.engine)
+        schema.upgrade(self.engine)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

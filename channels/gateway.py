@@ -8,7 +8,9 @@
    gateway carries out. Replies are stored as outbound messages; channels send them.
 
 A message whose processing fails half-way stays `received`/`processing`/`deferred` and is
-picked up again by `pending_messages`, so it is processed after a restart.
+picked up again by `pending_messages`, so it is processed after a restart. A message Rasa could
+not take is `deferred` and its conversation waits in the mediators' queue (`_defer`) until a
+mediator takes it or the bot answers a retry, whichever comes first.
 """
 
 from __future__ import annotations
@@ -226,30 +228,51 @@ class Gateway:
 
         if conversation.state == ConversationState.closed.value:
             conversation.state = ConversationState.bot.value
-        if handoff.is_held(conversation):
+        if handoff.is_held(conversation) and not handoff.awaiting_assistant(conversation):
             return [], {}  # the mediator console shows it; the bot stays silent
         if keyword == "human":
             return notes + self._handoff(conversation, "asked", language), {}
+        if self._deferred_besides(session, conversation, message, earlier_only=True):
+            # The bot answers a person's messages in their order: the earlier one goes first.
+            message.status = MessageStatus.deferred.value
+            return [], {}
 
         try:
             reply = self._ask_rasa(conversation, body, language, verdict)
         except RasaUnavailable as exc:
-            log.warning("rasa unavailable (%s); message deferred", exc)
-            message.status = MessageStatus.deferred.value
-            if (message.meta or {}).get("told_down") or self._outage_already_told(session, conversation, message):
-                return [], {}
-            message.meta = {**(message.meta or {}), "told_down": True}
-            return [text("service_down", language)], {}
+            return self._defer(session, conversation, message, language, exc), {}
+        if not handoff.bot_takes_turn(session, conversation):
+            return [], {}  # a mediator took the conversation while Rasa was answering
         missed = next((sig["unanswered"] for sig in reply.signals if isinstance(sig.get("unanswered"), str)), None)
         if missed:  # the editors' Gaps page lists these questions
             message.meta = {**(message.meta or {}), "unanswered": missed}
         return notes + self._apply(conversation, reply, language), _answer_meta(reply)
 
-    def _outage_already_told(self, session: Session, conversation: Conversation, message: Message) -> bool:
-        """One "service problem" reply per outage, not one per message."""
-        return session.scalar(select(Message.id).where(
-            Message.conversation_id == conversation.id, Message.id != message.id,
-            Message.status == MessageStatus.deferred.value).limit(1)) is not None
+    def _defer(self, session: Session, conversation: Conversation, message: Message, language: str,
+               cause: RasaUnavailable) -> list[str]:
+        """The assistant did not answer: keep the message for later and put the conversation in
+        the mediators' queue, so the "a mediator will answer" of `service_down` holds.
+
+        Whoever comes first answers it: a mediator who takes the conversation (the retried
+        message then finds it held and stays silent), or the bot once Rasa answers the retry
+        (`handoff.bot_takes_turn` then takes it out of the queue).
+        """
+        log.warning("rasa unavailable (%s); message deferred", cause)
+        message.status = MessageStatus.deferred.value
+        handoff.request_handoff(conversation, handoff.ASSISTANT_DOWN, rasa=None, since=message.created_at)
+        if (message.meta or {}).get("told_down") or self._deferred_besides(session, conversation, message):
+            return []  # one "service problem" reply per outage, not one per message
+        message.meta = {**(message.meta or {}), "told_down": True}
+        return [text("service_down", language)]
+
+    def _deferred_besides(self, session: Session, conversation: Conversation, message: Message,
+                          earlier_only: bool = False) -> bool:
+        """Whether another (or an earlier) message of the conversation waits for the assistant."""
+        query = select(Message.id).where(Message.conversation_id == conversation.id, Message.direction == "in",
+                                         Message.id != message.id, Message.status == MessageStatus.deferred.value)
+        if earlier_only:
+            query = query.where(Message.seq < message.seq)
+        return session.scalar(query.limit(1)) is not None
 
     def _next_page(self, session: Session, conversation: Conversation, message: Message,
                    language: str) -> tuple[list[str], dict[str, Any]]:

@@ -3,6 +3,11 @@
 While a conversation is `waiting` or `with_mediator` the bot never speaks: the gateway stores
 the person's messages for the console and sends nothing from Rasa. Rasa's tracker is told of
 the pause and of the resume so that the dialogue picks up cleanly after a hand-back.
+
+One exception: a conversation queued only because the assistant was unavailable
+(`ASSISTANT_DOWN`) goes back to the bot by itself when the assistant answers, unless a mediator
+took it first (`bot_takes_turn`). Any other reason to queue it replaces that one, so it then
+stays with the mediators.
 """
 
 from __future__ import annotations
@@ -10,6 +15,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, or_, update
+from sqlalchemy.orm import Session
 
 from channels.models import Conversation, ConversationState, utcnow
 from channels.rasa_client import RasaClient, RasaUnavailable
@@ -21,6 +29,7 @@ log = logging.getLogger(__name__)
 PRIORITY_URGENT = 2
 PRIORITY_NORMAL = 1
 HELD_STATES = {ConversationState.waiting.value, ConversationState.with_mediator.value}
+ASSISTANT_DOWN = "assistant_down"  # queued because Rasa or the action server did not answer
 
 
 class InvalidTransition(Exception):
@@ -30,6 +39,12 @@ class InvalidTransition(Exception):
 def is_held(conversation: Conversation) -> bool:
     """Whether a human holds (or is about to hold) the conversation, so the bot stays silent."""
     return conversation.state in HELD_STATES
+
+
+def awaiting_assistant(conversation: Conversation) -> bool:
+    """Whether the conversation waits only for the assistant to come back (no mediator holds it)."""
+    return (conversation.state == ConversationState.waiting.value
+            and conversation.handoff_reason == ASSISTANT_DOWN)
 
 
 def mediators_on_duty(settings: Settings, now: dt.datetime | None = None) -> bool:
@@ -58,19 +73,55 @@ def _tell_rasa(rasa: RasaClient | None, conversation_id: str, event: str) -> Non
 
 
 def request_handoff(conversation: Conversation, reason: str, *, rasa: RasaClient | None,
-                    priority: int = PRIORITY_NORMAL, category: str | None = None) -> bool:
-    """Queue the conversation for a mediator; returns False if it was already held."""
+                    priority: int = PRIORITY_NORMAL, category: str | None = None,
+                    since: dt.datetime | None = None) -> bool:
+    """Queue the conversation for a mediator; returns False if it was already held.
+
+    `since` backdates the wait to the message that could not be answered, so the queue shows
+    that message and counts the person's real waiting time.
+    """
     already = is_held(conversation)
     conversation.priority = max(conversation.priority if already else 0, priority)
     if category:
         conversation.urgency_category = category
     if already:
-        return False
+        if not awaiting_assistant(conversation) or reason == ASSISTANT_DOWN:
+            return False
+        # A real reason (urgent, asked for a person...) must keep the conversation with the
+        # mediators when the assistant comes back.
+        conversation.handoff_reason = reason
+        _tell_rasa(rasa, conversation.id, "pause")
+        return True
     conversation.state = ConversationState.waiting.value
     conversation.handoff_reason = reason
-    conversation.waiting_since = utcnow()
+    conversation.waiting_since = since or utcnow()
     conversation.assigned_to = None
     _tell_rasa(rasa, conversation.id, "pause")
+    return True
+
+
+def bot_takes_turn(session: Session, conversation: Conversation) -> bool:
+    """Whether the bot may send the answer it just got; lifts an "assistant unavailable" wait.
+
+    Rasa can take seconds, and a mediator may claim the conversation meanwhile. This conditional
+    update checks the state and takes the row (PostgreSQL's row lock, SQLite's writer lock) until
+    the commit: a mediator's claim either committed first, and the bot stays silent, or waits and
+    then finds the conversation back with the bot (and out of the queue).
+    """
+    bot_states = [ConversationState.bot.value, ConversationState.closed.value]
+    cleared = {"state": ConversationState.bot.value, "priority": 0, "handoff_reason": None,
+               "waiting_since": None, "assigned_to": None, "urgency_category": None}
+    taken = session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation.id,
+               or_(Conversation.state.in_(bot_states),
+                   and_(Conversation.state == ConversationState.waiting.value,
+                        Conversation.handoff_reason == ASSISTANT_DOWN)))
+        .values(**cleared, updated_at=utcnow()).execution_options(synchronize_session=False))
+    if taken.rowcount == 0:  # type: ignore[attr-defined]
+        return False
+    for name, value in cleared.items():  # what the rest of this transaction reads
+        setattr(conversation, name, value)
     return True
 
 

@@ -178,7 +178,7 @@ def kb_export(
 
     settings = get_settings()
     db = Database(settings.effective_database_url)
-    db.create_all()
+    db.upgrade()
     seed_from_files(db, settings)
     with db.session() as session:
         entries = published_entries(session)
@@ -218,7 +218,7 @@ def _privacy_service() -> Any:
 
     settings = get_settings()
     db = Database(settings.effective_database_url)
-    db.create_all()
+    db.upgrade()
     return PrivacyService(settings, db, TrackerStore(settings.effective_tracker_url))
 
 
@@ -257,6 +257,44 @@ def privacy_purge(
     period = days or get_settings().retention_days
     report = _privacy_service().purge_older_than(period)
     typer.echo(f"purged {report.conversations} conversations idle for more than {period} days")
+
+
+db_app = typer.Typer(help="The web app's database schema (alembic migrations).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the database to the latest schema revision (the web app also does it at start)."""
+    from channels import schema
+    from channels.db import Database
+
+    db = Database(get_settings().effective_database_url)
+    db.upgrade()
+    typer.echo(f"database at revision {schema.current(db.engine)}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """The database's schema revision and the latest one; exit 1 if it is behind."""
+    from channels import schema
+    from channels.db import Database
+
+    at, latest = schema.current(Database(get_settings().effective_database_url).engine), schema.head()
+    typer.echo(f"database at revision {at or 'none (not migrated)'}; latest {latest}")
+    if at != latest:
+        raise typer.Exit(1)
+
+
+@db_app.command("revision")
+def db_revision(
+    message: Annotated[str, typer.Option("--message", "-m", help="What the change is, in a few words.")],
+) -> None:
+    """Write a new revision from what the models changed (developers; read it before committing)."""
+    from channels import schema
+
+    path = schema.new_revision(message)
+    typer.echo(f"written {path}")
 
 
 def main() -> None:

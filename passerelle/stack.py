@@ -253,7 +253,7 @@ def run(settings: Settings) -> int:
     # The editors' database is what the assistant answers with: shipped entries it does not know yet
     # are imported, and the index is rebuilt only if it is not the published content.
     db = Database(settings.effective_database_url)
-    db.create_all()
+    db.upgrade()
     rebuilt = ensure_live_index(db, settings)
     print(f"knowledge base: index {'built' if rebuilt else 'up to date'}", flush=True)
     prepare_triage(settings, log=lambda m: print(m, flush=True))

@@ -43,7 +43,7 @@ def add_command(
     settings = get_settings()
     password = _read_password(password_file)
     db = Database(settings.effective_database_url)
-    db.create_all()
+    db.upgrade()
     try:
         with db.session() as session:
             user = add_user(session, settings, email, password, role, name=name, ui_language=language)

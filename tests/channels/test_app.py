@@ -31,6 +31,7 @@ def test_health_is_503_and_names_the_component_that_is_down(client: TestClient) 
     assert response.status_code == 503
     body = response.json()
     assert body["components"]["rasa"] == "down" and body["components"]["index"] == "up"
+    assert body["components"]["tracker_store"] == "down"  # cannot be probed without Rasa
 
 
 @pytest.mark.parametrize("payload", [{}, {"sender": "x"}, {"text": "hi"}, {"sender": "", "text": "hi"},

@@ -11,7 +11,7 @@ from channels.models import Conversation, Message
 
 def test_a_database_error_does_not_carry_the_message_text_or_the_number(tmp_path: Path) -> None:
     db = Database(f"sqlite:///{tmp_path / 'db.sqlite'}")
-    db.create_all()
+    db.upgrade()
     with db.session() as session:
         conversation = Conversation(channel="sms", address="+33612345678", address_hash="h")
         session.add(conversation)

@@ -40,3 +40,17 @@ def test_invalid_transitions_are_refused() -> None:
         handoff.claim(conv, "m")
     with pytest.raises(handoff.InvalidTransition):
         handoff.hand_back(conv, rasa=None)
+
+
+def test_waiting_for_the_assistant_gives_way_to_any_real_reason() -> None:
+    conv = conversation()
+    assert handoff.request_handoff(conv, handoff.ASSISTANT_DOWN, rasa=None)
+    assert handoff.awaiting_assistant(conv) and handoff.is_held(conv)
+    assert not handoff.request_handoff(conv, handoff.ASSISTANT_DOWN, rasa=None)  # the same outage
+    since = conv.waiting_since
+    assert handoff.request_handoff(conv, "urgent", rasa=None, priority=handoff.PRIORITY_URGENT, category="cardiac")
+    assert (conv.handoff_reason, conv.priority, conv.waiting_since) == ("urgent", handoff.PRIORITY_URGENT, since)
+    assert not handoff.awaiting_assistant(conv)  # stays with the mediators when the assistant is back
+    assert not handoff.request_handoff(conv, "asked", rasa=None)
+    handoff.claim(conv, "mediator-1")
+    assert not handoff.awaiting_assistant(conv)

@@ -23,7 +23,7 @@ PHONE = "+33612345678"
 @pytest.fixture()
 def world(settings: Settings, tmp_path: Path) -> tuple[PrivacyService, Gateway, Database, str]:
     db = Database(settings.effective_database_url)
-    db.create_all()
+    db.upgrade()
     gateway = Gateway(settings, db, rasa=None)
     tracker_url = f"sqlite:///{tmp_path / 'tracker.db'}"
     # The same table Rasa's SQLTrackerStore writes (only the columns we read).

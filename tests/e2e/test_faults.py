@@ -5,6 +5,10 @@ model of var/test-e2e/, its database on a throw-away PostgreSQL on 55450) and th
 API in this process (8490). Each test breaks one thing, checks what people receive meanwhile, puts
 it back and checks that every message Twilio got a 200 for is processed and answered exactly once:
 one inbound row, done, and each reply row sent to Twilio once.
+
+While the assistant (Rasa or the action server) is down, a deferred conversation waits in the
+mediators' queue ("assistant_down"): a mediator who takes it answers through the console and the
+bot stays silent; one nobody took is answered by the bot once it is back, and leaves the queue.
 """
 
 from __future__ import annotations
@@ -18,16 +22,19 @@ from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import create_engine, select
+from sqlalchemy import text as sql
 from sqlalchemy.exc import DBAPIError
 
 from channels.db import Database
+from channels.handoff import ASSISTANT_DOWN
 from channels.models import Conversation, Message
 from channels.sms import normalise
 from knowledge_base.build import ensure_index
 from passerelle.messages import text
 from passerelle.settings import ROOT, Settings
 from passerelle.stack import Stack
+from tests.channels.console.conftest import HTML, add_account, sign_in
 from tests.channels.twilio.conftest import ACCOUNT, SMS_NUMBER, TOKEN, new_sid, person, signature, sms_params
 from tests.channels.twilio.conftest import wait_for as twilio_wait_for
 from tests.channels.twilio.fake_twilio import FakeTwilio, ServerThread
@@ -121,6 +128,12 @@ def settled(db: Database, senders: list[str]) -> bool:
     return True
 
 
+def waiting_for_assistant(db: Database, sender: str) -> bool:
+    """In the mediators' queue because the assistant did not answer."""
+    held = conversation(db, sender)
+    return (held.state, held.handoff_reason) == ("waiting", ASSISTANT_DOWN)
+
+
 def assert_exactly_once(db: Database, fake: FakeTwilio, senders: list[str]) -> None:
     """One stored inbound message each, processed, with every reply row sent to Twilio once."""
     for sender in senders:
@@ -146,10 +159,13 @@ def test_action_server_down_urgent_still_answered_others_told_then_answered(
         assert conversation(db, urgent).state == "waiting"  # in the mediators' queue, urgent first
         assert sent_bodies(fake, asker) == [normalise(text("service_down", "fr"), transliterate=True)]
         assert inbound(db, asker)[0].status == "deferred"  # kept, retried
+        assert waiting_for_assistant(db, asker)  # and a mediator can take it meanwhile
     finally:
         stack.start(only="actions")
     wait_for(lambda: settled(db, [urgent, asker]) and len(fake.sent_to(asker)) == 2, "answered once it was back")
     assert "carte Vitale" in sent_bodies(fake, asker)[1]
+    assert conversation(db, asker).state == "bot"  # out of the queue
+    assert conversation(db, urgent).state == "waiting"  # still there
     assert_exactly_once(db, fake, [urgent, asker])
 
 
@@ -165,31 +181,82 @@ def test_rasa_hung_times_out_then_queued_messages_are_answered(stack: Stack, fak
         assert "15" in sent_bodies(fake, urgent)[0] or "112" in sent_bodies(fake, urgent)[0]
         for asker in askers:
             assert sent_bodies(fake, asker) == [normalise(text("service_down", "fr"), transliterate=True)]
-            assert inbound(db, asker)[0].status == "deferred"
+            assert inbound(db, asker)[0].status == "deferred" and waiting_for_assistant(db, asker)
     finally:
         stack.send_signal("rasa", signal.SIGCONT)
     wait_for(lambda: settled(db, askers) and all(len(fake.sent_to(a)) == 2 for a in askers), "answered once back")
+    assert [conversation(db, a).state for a in askers] == ["bot", "bot"]
     assert_exactly_once(db, fake, [*askers, urgent])
 
 
-def test_rasa_down_then_restarted_queued_messages_are_answered(stack: Stack, fake: FakeTwilio, db: Database) -> None:
+def test_rasa_down_queued_conversations_answered_by_a_mediator_or_by_the_bot_once_back(
+        stack: Stack, fake: FakeTwilio, db: Database) -> None:
+    add_account(db, "mediator@example.org", ["mediator"])
     stack.kill("rasa")
-    asker = person()
-    try:
-        assert post(asker, "comment avoir une carte vitale") == 200
-        wait_for(lambda: fake.sent_to(asker), "the service-problem reply was sent")
-        assert post(asker, "et pour mon fils ?") == 200  # told once per outage, kept as well
-        wait_for(lambda: [m.status for m in inbound(db, asker)] == ["deferred", "deferred"], "both kept")
-        assert sent_bodies(fake, asker) == [normalise(text("service_down", "fr"), transliterate=True)]
-    finally:
-        stack.start(only="rasa")
-    wait_for(lambda: all(m.status == "done" for m in inbound(db, asker)) and settled(db, [asker]),
-             "both answered once Rasa was back")
+    asker, taken = person(), person()
+    told = [normalise(text("service_down", "fr"), transliterate=True)]
+    with httpx.Client(base_url=f"http://127.0.0.1:{WEB}", headers=HTML, timeout=30) as console:
+        try:
+            assert post(asker, "comment avoir une carte vitale") == 200
+            assert post(taken, "pharmacie de garde ce soir") == 200
+            wait_for(lambda: fake.sent_to(asker) and fake.sent_to(taken), "the service-problem replies were sent")
+            assert post(asker, "et pour mon fils ?") == 200  # told once per outage, kept as well
+            wait_for(lambda: [m.status for m in inbound(db, asker)] == ["deferred", "deferred"], "both kept")
+            assert sent_bodies(fake, asker) == told and sent_bodies(fake, taken) == told
+
+            csrf = sign_in(console, "mediator@example.org")
+            queue = console.get("/console").text
+            asker_id, taken_id = conversation(db, asker).id, conversation(db, taken).id
+            assert asker_id in queue and taken_id in queue and "Assistant indisponible" in queue
+            for action, data in (("claim", {}), ("reply", {"body": "Bonjour, une mediatrice vous repond."})):
+                done = console.post(f"/console/conversations/{taken_id}/{action}", data={"csrf_token": csrf, **data},
+                                    follow_redirects=False)
+                assert done.status_code == 303, done.text
+            wait_for(lambda: len(fake.sent_to(taken)) == 2, "the mediator's reply was sent")
+            wait_for(lambda: inbound(db, taken)[0].status == "done", "the retry found a mediator holding it")
+        finally:
+            stack.start(only="rasa")
+        wait_for(lambda: all(m.status == "done" for m in inbound(db, asker)) and settled(db, [asker, taken]),
+                 "both answered once Rasa was back")
+        queue = console.get("/console").text
+        assert taken_id in queue and asker_id not in queue  # the bot took its own back
+
     received = inbound(db, asker)
     replies = [m for m in rows(db, asker) if m.direction == "out"]
     assert {(m.meta or {}).get("in_reply_to") for m in replies} == {m.id for m in received}  # nothing lost
     sends = Counter(parse_qs(urlparse(m["status_callback"]).query)["m"][0] for m in fake.sent_to(asker))
     assert sends == {m.id: 1 for m in replies}
+    assert conversation(db, asker).state == "bot"
+    # The mediator answered; the bot said nothing after its service-problem reply.
+    answered = [m for m in rows(db, taken) if m.direction == "out"]
+    assert [m.author for m in answered] == ["bot", "mediator"]
+    assert all(m.status in ("sent", "delivered") for m in answered)
+    assert sent_bodies(fake, taken) == [*told, "Bonjour, une mediatrice vous repond."]
+    assert conversation(db, taken).state == "with_mediator"
+
+
+def test_tracker_store_failing_rasa_answers_from_memory_and_health_says_so(stack: Stack) -> None:
+    def health() -> tuple[int, dict[str, str]]:
+        response = httpx.get(f"http://127.0.0.1:{WEB}/healthz", timeout=60)
+        return response.status_code, response.json()["components"]
+
+    status, components = health()
+    assert status == 200 and components["tracker_store"] == "up"
+    tracker = create_engine(stack.settings.effective_tracker_url)
+    with tracker.begin() as connection:  # Rasa's saves now fail: it keeps conversations in memory
+        connection.execute(sql("ALTER TABLE events RENAME TO events_aside"))
+    try:
+        answered = httpx.post(f"http://127.0.0.1:{WEB}/api/simulate", timeout=120,
+                              json={"sender": f"memory-{new_sid()}", "text": "comment avoir une carte vitale"})
+        assert "carte Vitale" in "\n".join(answered.json()["replies"])  # nothing shows, except...
+        status, components = health()
+        assert status == 503 and components["rasa"] == "up"
+        assert components["tracker_store"].startswith("down: Rasa did not save")
+    finally:
+        with tracker.begin() as connection:
+            connection.execute(sql("ALTER TABLE events_aside RENAME TO events"))
+        tracker.dispose()
+    assert health()[1]["tracker_store"] == "up"
 
 
 def test_twilio_failing_is_retried_with_backoff_sent_once_or_handed_to_mediators(

@@ -41,7 +41,8 @@ def instances() -> Iterator[list[Settings]]:
             for i, (web, rasa, action) in enumerate([(8111, 5111, 5161), (8112, 5112, 5162)]):
                 settings = Settings(data_dir=data_dir, index_root=ROOT / "var" / "index", web_port=web,
                                     rasa_url=f"http://127.0.0.1:{rasa}", action_port=action,
-                                    database_url=pg.url)
+                                    database_url=pg.url,  # and the tracker store the Rasa servers share:
+                                    rasa_tracker_url=pg.url.rsplit("/", 1)[0] + "/rasa_tracker")
                 env = {"PASSERELLE_ACTION_URL": f"http://127.0.0.1:{action}/webhook",
                        "PASSERELLE_PG_HOST": "127.0.0.1", "PASSERELLE_PG_PORT": str(PG_PORT),
                        "PASSERELLE_PG_DB": "rasa_tracker", "PASSERELLE_PG_USER": "postgres",

@@ -9,10 +9,16 @@ from __future__ import annotations
 import subprocess
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import create_engine, text
 
+from channels.privacy import TrackerStore
+from channels.rasa_client import RasaClient
+from channels.tracker_probe import PROBE_PREFIX, probe_tracker_store
+from passerelle.secrets import rasa_token
 from passerelle.settings import ROOT, Settings
 from passerelle.stack import RASA_BIN, Paths, Stack, rasa_env
 from tests.support.rasa_model import provide_rasa_model
@@ -46,6 +52,22 @@ def test_health_is_green(stack: Settings) -> None:
     response = httpx.get(f"http://127.0.0.1:{stack.web_port}/healthz")
     assert response.status_code == 200
     assert set(response.json()["components"].values()) == {"up"}
+
+
+def probes_left(settings: Settings) -> int:
+    with create_engine(settings.effective_tracker_url).connect() as connection:
+        return int(connection.execute(text("SELECT COUNT(*) FROM events WHERE sender_id LIKE :p"),
+                                      {"p": PROBE_PREFIX + "%"}).scalar_one())
+
+
+def test_health_notices_when_rasa_does_not_save_to_the_sql_tracker_store(stack: Settings, tmp_path: Path) -> None:
+    rasa = RasaClient(stack.rasa_url, rasa_token(stack))
+    # Rasa saving somewhere else than the store we look at is what its fall-back to memory looks like.
+    elsewhere = TrackerStore(f"sqlite:///{tmp_path / 'not-rasas.db'}")
+    assert probe_tracker_store(rasa, elsewhere).startswith("down: Rasa did not save")
+    before = probes_left(stack)
+    assert probe_tracker_store(rasa, TrackerStore(stack.effective_tracker_url)) == "up"
+    assert probes_left(stack) == before  # the probe cleans up after itself
 
 
 def test_french_question_answered_with_source(stack: Settings) -> None:

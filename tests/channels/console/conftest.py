@@ -60,7 +60,7 @@ def indexed_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 def db(console_settings: Settings) -> Database:
     """The database the app of `console_settings` uses (the same SQLite file)."""
     database = Database(console_settings.effective_database_url)
-    database.create_all()
+    database.upgrade()
     return database
 
 

@@ -57,7 +57,7 @@ def stack() -> Iterator[Settings]:
     ensure_index(settings.content_dir, settings, progress=False)
     provide_rasa_model(settings)
     db = Database(settings.effective_database_url)
-    db.create_all()
+    db.upgrade()
     with db.session() as session:
         add_user(session, settings, "mona@example.org", PASSWORD, ["mediator"], name="Mona")
         add_user(session, settings, "sam@example.org", PASSWORD, ["mediator"], name="Sam")

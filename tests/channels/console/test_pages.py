@@ -21,7 +21,7 @@ def test_queue_page_lists_held_conversations_with_live_hooks_and_safe_headers(
     add_account(db, "mona@example.org", ["mediator"])
     sign_in(client, "mona@example.org")
     held = bring_in(gateway, "alice", "HUMAIN")
-    bring_in(gateway, "bob", "bonjour")
+    bring_in(gateway, "bob", "AIDE")  # the bot holds it
     page = client.get("/console")
     assert page.status_code == 200
     assert re.findall(r'data-conversation-id="(\w+)"', page.text) == [held]

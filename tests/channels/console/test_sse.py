@@ -23,7 +23,7 @@ def test_compare_names_what_changed_and_which_urgent_ones_are_new() -> None:
 
 def test_fingerprints_cover_held_conversations_only(db: Database, gateway: Gateway) -> None:
     held = bring_in(gateway, "alice", "HUMAIN")
-    bring_in(gateway, "bob", "bonjour")
+    bring_in(gateway, "bob", "AIDE")  # the bot holds it
     prints = held_fingerprints(db)
     assert list(prints) == [held] and prints[held][:2] == ("waiting", 1)
     bring_in(gateway, "alice", "vous êtes là ?")  # a new message changes the fingerprint
@@ -32,7 +32,7 @@ def test_fingerprints_cover_held_conversations_only(db: Database, gateway: Gatew
 
 def test_the_watcher_tells_every_listener_about_a_new_urgent_conversation(db: Database, gateway: Gateway) -> None:
     def make_urgent() -> str:
-        conversation_id = bring_in(gateway, "carol", "bonjour")
+        conversation_id = bring_in(gateway, "carol", "AIDE")
         with db.session() as session:
             conversation = session.get(Conversation, conversation_id)
             assert conversation is not None

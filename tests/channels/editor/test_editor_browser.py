@@ -49,7 +49,7 @@ def stack() -> Iterator[Settings]:
     settings = Settings(data_dir=shared.data_dir, database_url=f"sqlite:///{DATA / 'passerelle.db'}",
                         index_root=DATA / "index", web_port=8400, rasa_url="http://127.0.0.1:5400", action_port=5405)
     db = Database(settings.effective_database_url)
-    db.create_all()
+    db.upgrade()
     with db.session() as session:
         add_user(session, settings, "eve@example.org", PASSWORD, ["editor"], name="Eve")
         add_user(session, settings, "rita@example.org", PASSWORD, ["reviewer"], name="Rita")

@@ -53,7 +53,7 @@ def settings(twilio_settings: Settings) -> Settings:
 @pytest.fixture()
 def db(settings: Settings) -> Iterator[Database]:
     database = Database(settings.effective_database_url)
-    database.create_all()
+    database.upgrade()
     yield database
     database.engine.dispose()
 

@@ -1,0 +1,1 @@
+"""Alembic migrations of the web app's database (see channels/schema.py)."""
