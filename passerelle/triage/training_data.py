@@ -8,8 +8,8 @@ Labelled messages (all invented by the team, none from a real user), tuning mate
 - myths: `evaluation/data/myth_tune.jsonl`: claims with their myth topic, sincere questions on
   the same subjects, ordinary messages.
 Every labelled message is a negative example for the other task (a myth claim is not an
-emergency). The test and holdout files (`evaluation/data/*_test.jsonl`, `*_holdout.jsonl`) never
-train: they measure how the models do on messages written apart from these.
+emergency). The test, holdout and blind files (`evaluation/data/*_test.jsonl`, `*_holdout.jsonl`,
+`*_blind.jsonl`) never train: they measure how the models do on messages written apart from these.
 
 From the index snapshot (its vectors are reused, nothing is embedded twice):
 - the questions of urgent entries are emergencies of the entry's first category, except those
