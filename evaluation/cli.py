@@ -15,12 +15,14 @@ eval_app = typer.Typer(help="Evaluation: measure the assistant on labelled data.
 
 
 class Split(StrEnum):
-    """Which labelled files to measure on: the learned triage trains on `tune` and `test`;
-    `holdout` was written apart and never trained or tuned on."""
+    """Which labelled files to measure on: the learned triage trains on `tune` only; `test`
+    measures, `holdout` was run once and read (no longer blind), `blind` is run once at the end
+    of a piece of tuning work (evaluation/data/README.md)."""
 
     tune = "tune"
     test = "test"
     holdout = "holdout"
+    blind = "blind"
 
 
 def _pct(value: float | None) -> str:

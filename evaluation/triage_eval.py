@@ -13,7 +13,8 @@ the learned models, so their figures are training-set figures; the method and th
 chosen with `cross_validate` over that tuning material (`python -m evaluation.triage_eval
 --cross-validate`): out-of-fold verdicts, 5-fold and "without each file" (each file was written
 at another time with other phrasings: the closest thing to new messages). *_test measures what
-was chosen; *_holdout, written apart by someone else, is run once with the final method.
+was chosen; *_holdout, written apart by someone else, was run once and read; *_blind, written
+before triage v3's tuning, is run once at the end of a piece of tuning work.
 Messages are triaged as they arrive: language detected, not given.
 """
 
@@ -307,8 +308,8 @@ def evaluate_split(triage: Triage, split: str) -> dict[str, Any]:
 def main() -> None:
     """`python -m evaluation.triage_eval (--cross-validate | --split SPLIT) [--json-out FILE]`.
 
-    `--cross-validate` measures choices on the tuning material; `--split holdout` is the one run
-    of the final method on the blind holdout (`passerelle eval triage` covers tune and test).
+    `--cross-validate` measures choices on the tuning material; `--split blind` is the one run
+    of the final method on the blind set (`passerelle eval triage --split ...` prints tables).
     """
     parser = argparse.ArgumentParser(description=main.__doc__)
     mode = parser.add_mutually_exclusive_group(required=True)

@@ -1,7 +1,7 @@
 """Training the learned triage models once, and keeping them next to the index snapshot.
 
-Training embeds about 950 labelled messages (a minute on two cores) and fits four
-models (seconds), so both results are kept:
+Training embeds about 1,100 labelled messages and 400 knowledge-base questions given a time
+(a minute or two on two cores) and fits four models (under a minute), so both results are kept:
 - the labelled messages' vectors, by embedder and text hash, in `<index root>/.triage-cache/`
   (the leading dot keeps index pruning away); they outlive snapshots, so after a content edit
   only the fits run again;
@@ -36,6 +36,7 @@ from passerelle.triage.references import KnowledgeView
 from passerelle.triage.training_data import (
     TRAINING_FILES,
     Example,
+    everyday_examples,
     files_digest,
     knowledge_examples,
     labelled_examples,
@@ -104,19 +105,23 @@ class TrainingSet:
 
     labelled: list[Example]
     labelled_vectors: np.ndarray
-    known: list[Example]  # from the knowledge base
+    known: list[Example]  # from the knowledge base (its entries, and its questions given a time)
     known_vectors: np.ndarray
     myth_topics: set[str]  # the myths the knowledge base answers
 
 
 def training_set(view: KnowledgeView, embedder: Embedder,
                  is_emergency_question: Callable[[str], bool]) -> TrainingSet:
-    """The labelled files and the snapshot's entries, embedded (labelled ones through the cache)."""
+    """The labelled files and the snapshot's entries, embedded (labelled ones and the everyday
+    questions made from the entries through the cache)."""
     labelled = labelled_examples()
     cache_file = view.snapshot.path.parent / CACHE_FOLDER / f"{embedder.name.replace('/', '_').replace(':', '_')}.npz"
     known, known_vectors = knowledge_examples(view, is_emergency_question)
-    return TrainingSet(labelled, embed_cached([e.text for e in labelled], embedder, cache_file), known,
-                       known_vectors, {e.topic for e in view.snapshot.entries if e.kind is Kind.myth})
+    everyday = everyday_examples(view)
+    vectors = embed_cached([e.text for e in labelled + everyday], embedder, cache_file)
+    return TrainingSet(labelled, vectors[:len(labelled)], known + everyday,
+                       np.vstack([known_vectors, vectors[len(labelled):]]),
+                       {e.topic for e in view.snapshot.entries if e.kind is Kind.myth})
 
 
 def train_on(data: TrainingSet, keep: np.ndarray | None = None) -> LearnedTriage:

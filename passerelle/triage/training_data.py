@@ -4,18 +4,24 @@ and the knowledge base itself.
 Labelled messages (all invented by the team, none from a real user), tuning material only:
 - urgency: `evaluation/data/urgency_tune.jsonl`, `evaluation/data/urgency_extra.yaml` and
   `passerelle/triage/data/urgency_examples.yaml`: emergencies with their category,
-  alarming-but-harmless messages, ordinary ones;
+  alarming-but-harmless messages, ordinary ones; `passerelle/triage/data/everyday.yaml`:
+  everyday messages about plans, the weather and appointments;
 - myths: `evaluation/data/myth_tune.jsonl`: claims with their myth topic, sincere questions on
   the same subjects, ordinary messages.
 Every labelled message is a negative example for the other task (a myth claim is not an
-emergency). The test and holdout files (`evaluation/data/*_test.jsonl`, `*_holdout.jsonl`) never
-train: they measure how the models do on messages written apart from these.
+emergency). The test, holdout and blind files (`evaluation/data/*_test.jsonl`, `*_holdout.jsonl`,
+`*_blind.jsonl`) never train: they measure how the models do on messages written apart from these.
 
 From the index snapshot (its vectors are reused, nothing is embedded twice):
 - the questions of urgent entries are emergencies of the entry's first category, except those
   asking for information ("c'est quoi le numéro du SAMU ?"), which are harmless;
 - the claims and questions of myth entries repeat their myth;
-- the titles and questions of every other entry are ordinary.
+- the titles and questions of every other entry are ordinary;
+- and, embedded once and cached like the labelled messages, those questions again with a time
+  said before or after them ("demain, comment changer de médecin traitant ?", from the
+  `time_phrases` of `everyday.yaml`): emergencies say "demain", "ce soir", "tonight" far more
+  often than the other examples, and a model trained on them alone took "il fera beau demain ?"
+  for suicide.
 """
 
 from __future__ import annotations
@@ -38,12 +44,16 @@ URGENCY_FILES: tuple[Path, ...] = (
     ROOT / "evaluation" / "data" / "urgency_tune.jsonl",
     ROOT / "evaluation" / "data" / "urgency_extra.yaml",
     Path(__file__).with_name("data") / "urgency_examples.yaml",
+    Path(__file__).with_name("data") / "everyday.yaml",
 )
 MYTH_FILES: tuple[Path, ...] = (
     ROOT / "evaluation" / "data" / "myth_tune.jsonl",
 )
 TRAINING_FILES = URGENCY_FILES + MYTH_FILES
 KNOWLEDGE_BASE = "knowledge_base"
+EVERYDAY_FILE = URGENCY_FILES[-1]
+EVERYDAY = "everyday"
+EVERYDAY_PER_LANGUAGE = 80  # ordinary questions given a time, per knowledge-base language
 
 
 @dataclass(frozen=True)
@@ -64,10 +74,12 @@ class Example:
 
 
 def _records(path: Path) -> list[dict[str, Any]]:
+    """The labelled items of a file: JSON Lines, a YAML list, or a YAML mapping's `messages`."""
     text = path.read_text(encoding="utf-8")
     if path.suffix == ".jsonl":
         return [json.loads(line) for line in text.splitlines() if line.strip()]
-    return list(yaml.safe_load(text) or [])
+    data = yaml.safe_load(text) or []
+    return list(data["messages"] if isinstance(data, dict) else data)
 
 
 def _urgency_example(record: dict[str, Any], source: str) -> Example:
@@ -133,3 +145,30 @@ def knowledge_examples(view: KnowledgeView,
             rows.append(start + part)
     vectors = snapshot.vectors[np.asarray(rows, dtype=np.int64)] if rows else np.zeros((0, snapshot.vectors.shape[1]))
     return examples, np.asarray(vectors, dtype=np.float32)
+
+
+def _with_time(question: str, phrase: str, before: bool) -> str:
+    """An ordinary question said with a time: "demain, comment ... ?" or "comment ... demain ?"."""
+    stem = question.strip().rstrip("?？؟ ").strip()
+    mark = "؟" if "؟" in question else "?"
+    return f"{phrase}, {stem} {mark}" if before else f"{stem} {phrase} {mark}"
+
+
+def everyday_examples(view: KnowledgeView, path: Path = EVERYDAY_FILE,
+                      per_language: int = EVERYDAY_PER_LANGUAGE) -> list[Example]:
+    """Ordinary knowledge-base questions with a time phrase of their language (deterministic:
+    evenly spaced questions, phrases and word order in turn); none when the file is missing."""
+    if not path.is_file():
+        return []
+    phrases: dict[str, list[str]] = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("time_phrases", {})
+    examples: list[Example] = []
+    for language, times in phrases.items():
+        questions = [q for e in view.snapshot.entries
+                     if e.language == language and e.kind not in (Kind.urgent, Kind.myth) for q in e.questions]
+        if not questions or not times:
+            continue
+        step = max(1, len(questions) // per_language)
+        for n, question in enumerate(questions[::step][:per_language]):
+            text = _with_time(question, str(times[n % len(times)]), before=n % 2 == 0)
+            examples.append(Example(text, False, None, None, "ordinary", EVERYDAY))
+    return examples

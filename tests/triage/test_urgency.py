@@ -38,6 +38,13 @@ def category(text: str, language: str | None = None) -> str | None:
     ("estoy embarazada de 6 meses y sangro mucho", "pregnancy"),
     ("meu filho esta com falta de ar e os labios roxos", "breathing"),
     ("أبي فجأة فمه مايل وما يقدر يحرك يده اليمنى", "stroke"),
+    ("i wanna die", "suicide"),
+    ("personne va me regretter, ce soir c'est la fin", "suicide"),
+    ("demain je serai plus là, personne le remarquera", "suicide"),
+    # threats stay threats: no idiom may swallow them
+    ("my boyfriend says he will kill me when he gets home", "violence"),
+    ("il va me tuer si je pars", "violence"),
+    ("mi marido me va a matar si se entera", "violence"),
     ("jouji kaydrebni w kay9oul ghadi y9telni", "violence"),
 ])
 def test_patterns_catch_how_people_write_it(text: str, expected: str) -> None:
@@ -55,6 +62,10 @@ def test_patterns_catch_how_people_write_it(text: str, expected: str) -> None:
     "j'ai vu un reportage sur le suicide des jeunes",
     "petite coupure au doigt, j'ai mis un pansement",
     "le 3114 c'est quoi exactement",
+    "cette chaleur me tue, je dors plus",
+    "quase morri de susto com o trovão",
+    "l9raya 9tlatni had simana",
+    "demain je serai pas là au rdv du dentiste, je peux le déplacer ?",
 ])
 def test_harmless_uses_of_alarming_words_do_not_match(text: str) -> None:
     assert category(text) is None
@@ -109,6 +120,38 @@ def test_any_text_gets_a_verdict(triage: Triage, text: str) -> None:
     verdict = triage.assess(text)
     assert isinstance(verdict, TriageVerdict)
     assert verdict.urgency.urgent is (verdict.urgency.category is not None)
+
+
+# Plans, the weather, appointments: the learned model once read "il fera beau demain ?" as
+# suicide (0.75-0.83), because "demain" appeared only in emergencies among its examples.
+EVERYDAY_FUTURE = [
+    ("il fera beau demain ?", "fr"),
+    ("et il fera beau demain a marseille ?", "fr"),
+    ("demain il pleut ?", "fr"),
+    ("je serai la demain a 10h", "fr"),
+    ("demain matin j'ai rdv chez le dentiste, je dois venir a jeun ?", "fr"),
+    ("will it be sunny tomorrow?", "en"),
+    ("tomorrow i have an appointment at the clinic, what should i bring", "en"),
+    ("mañana hará buen tiempo?", "es"),
+    ("tengo cita con la enfermera mañana por la tarde", "es"),
+    ("amanhã vai fazer sol?", "pt"),
+    ("tenho consulta amanhã, preciso levar o cartão?", "pt"),
+    ("هل الجو غدا مشمس؟", "ar"),
+    ("عندي موعد عند الطبيب غدا الصباح", "ar"),
+    ("ghda ghadi tchta f rbat?", "ar-fr"),
+]
+
+
+@pytest.mark.parametrize(("text", "language"), EVERYDAY_FUTURE)
+def test_plans_weather_and_appointments_are_not_emergencies(triage: Triage, text: str, language: str) -> None:
+    verdict = triage.assess(text).urgency
+    assert not verdict.urgent, (text, verdict)
+
+
+def test_a_weather_question_does_not_hide_an_emergency() -> None:
+    reading = PATTERNS.read("il va pleuvoir demain et la mon pere respire plus")
+    assert "plans" in reading.vetoes
+    assert reading.match is not None and reading.match.kind == "situation"
 
 
 def test_triage_end_to_end(triage: Triage) -> None:
