@@ -27,6 +27,7 @@ from channels import handoff
 from channels.db import Database
 from channels.models import Conversation, ConversationState, Message, MessageStatus, utcnow
 from channels.rasa_client import BotReply, RasaClient, RasaUnavailable
+from knowledge_base.query_embedding import METADATA_KEY as QUERY_VECTOR
 from knowledge_base.search import Searcher
 from passerelle.language import detect_language
 from passerelle.messages import text
@@ -313,6 +314,8 @@ class Gateway:
         metadata: dict[str, Any] = {"language": language, "channel": conversation.channel}
         if verdict is not None:
             metadata["triage"] = _verdict_meta(verdict)
+            if verdict.embedding is not None:  # the action server searches with it: no second embedding
+                metadata[QUERY_VECTOR] = verdict.embedding.to_metadata()
         reply = self.rasa.send(conversation.id, body, metadata)
         if not reply.texts and not reply.signals:
             # Rasa answers [] when the action server failed: that is an outage, not an answer.
