@@ -53,6 +53,8 @@ class TriageLike(Protocol):
 
     def urgent_entry(self, category: str | None, language: str) -> Any: ...
 
+    def prepare(self) -> bool: ...
+
 
 @dataclass
 class Inbound:
@@ -77,6 +79,13 @@ class Gateway:
         self.searcher = searcher
         self.triage = triage
         self._key = pseudonym_key(settings)
+
+    def warm_up(self) -> None:
+        """Load now what the first message would wait for: the language profiles, and triage's
+        view of the index with its learned models (seconds of CPU, once per process)."""
+        detect_language("bonjour, une question", default=self.settings.default_language)
+        if self.triage is not None:
+            self.triage.prepare()
 
     # -- storing -----------------------------------------------------------------------------
 
