@@ -9,9 +9,10 @@ costs had nothing to do with understanding the message:
   every call**: ~20 ms of CPU per message, about 40% of Rasa's time. The same check now runs with
   a validator built once; a response it rejects is handed to Rasa's own check, which raises
   Rasa's own error as before.
-- **The SQLite tracker store committed in rollback-journal mode** (several fsyncs per commit,
-  two commits per message, with the event loop blocked meanwhile). Its connections now use
-  write-ahead logging with `synchronous=NORMAL`, as the gateway's own database does: a process
+- **The SQLite tracker store opened and closed a connection for every read and write** (SQLAlchemy
+  1.4 gives file databases no pool) and committed in rollback-journal mode: several fsyncs per
+  commit, with the event loop blocked meanwhile. It now keeps its connections in a small pool,
+  with write-ahead logging and `synchronous=NORMAL` as the gateway's own database does: a process
   crash loses nothing committed; a power cut may lose the last turns of the tracker (the
   gateway's database, the record of every message, is not affected). PostgreSQL is untouched.
 
@@ -76,9 +77,35 @@ def sqlite_write_ahead_log() -> None:
         event.listen(Engine, "connect", _sqlite_write_ahead)
 
 
+def pool_sqlite_connections() -> bool:
+    """The SQL tracker store keeps its SQLite connections open between uses; True if installed."""
+    from rasa.core import tracker_store
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.pool import QueuePool
+
+    rasa_kwargs = getattr(tracker_store, "create_engine_kwargs", None)
+    if rasa_kwargs is None:
+        log.warning("rasa's tracker store engine options have moved: left as they are")
+        return False
+    if getattr(rasa_kwargs, "pools_sqlite", False):
+        return True
+
+    def engine_kwargs(url: Any) -> dict[str, Any]:
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            return {"poolclass": QueuePool, "pool_size": 2, "max_overflow": 8,
+                    "connect_args": {"check_same_thread": False}}
+        return dict(rasa_kwargs(url))
+
+    engine_kwargs.pools_sqlite = True  # type: ignore[attr-defined]
+    tracker_store.create_engine_kwargs = engine_kwargs
+    return True
+
+
 def main() -> None:
     """Install both fixes, then hand the command line to Rasa's own entry point."""
     sqlite_write_ahead_log()
+    pool_sqlite_connections()
     validate_action_responses_once()
     from rasa.__main__ import main as rasa_main
 

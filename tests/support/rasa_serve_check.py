@@ -6,12 +6,17 @@ Usage: python rasa_serve_check.py SQLITE_FILE
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 
-import sqlalchemy
 from jsonschema import ValidationError
+from rasa.core import tracker_store
 from rasa.core.actions.action import RemoteAction
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot import serve
 
@@ -34,10 +39,17 @@ def main() -> None:
 
     serve.sqlite_write_ahead_log()
     serve.sqlite_write_ahead_log()  # idempotent: one listener
-    engine = sqlalchemy.create_engine(f"sqlite:///{sys.argv[1]}")  # as Rasa's SQLTrackerStore makes it
-    with engine.connect() as connection:
+    report["pooled"] = serve.pool_sqlite_connections() and serve.pool_sqlite_connections()
+    store = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=sys.argv[1])
+    report["pool"] = type(store.engine.pool).__name__
+    with store.engine.connect() as connection:
         report["journal_mode"] = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
         report["synchronous"] = connection.exec_driver_sql("PRAGMA synchronous").scalar()
+    tracker = DialogueStateTracker.from_events("person-1", [UserUttered("bonjour")])
+    asyncio.run(store.save(tracker))
+    asyncio.run(store.save(tracker))  # the same events again: stored once
+    report["events_kept"] = len(asyncio.run(store.retrieve("person-1")).events)
+    report["postgres_kwargs"] = sorted(tracker_store.create_engine_kwargs("postgresql://u:p@db/rasa"))
     print(json.dumps(report))
 
 
