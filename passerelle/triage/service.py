@@ -17,6 +17,7 @@ from collections.abc import Callable
 import numpy as np
 
 from knowledge_base.embedders import Embedder
+from knowledge_base.query_embedding import QueryEmbedding
 from knowledge_base.schema import Entry, Kind
 from knowledge_base.search import Searcher
 from passerelle.language import SUPPORTED, detect_language
@@ -122,7 +123,9 @@ class Triage:
         myth: MythVerdict = myth_verdict(gather_evidence(text, view, similarities, cues),
                                          self.settings.myth_high_threshold, self.settings.myth_low_threshold,
                                          model.read_claim(vector) if model is not None else None)
-        return TriageVerdict(language=language, urgency=urgency, myth=myth, rumour_cue=cues.rumour)
+        embedding = QueryEmbedding(text[:EMBED_CHARS], vector, self.searcher.embedder.name)
+        return TriageVerdict(language=language, urgency=urgency, myth=myth, rumour_cue=cues.rumour,
+                             embedding=embedding)
 
     def urgent_entry(self, category: str | None, language: str) -> Entry | None:
         """The urgent entry answering `category` in `language` (else French, else English).

@@ -6,8 +6,10 @@ behaviour beyond what can be derived from their fields, so they can be logged or
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
+
+from knowledge_base.query_embedding import QueryEmbedding
 
 MythLevel = Literal["correct", "possible", "none"]
 
@@ -50,6 +52,9 @@ class TriageVerdict:
     urgency: UrgencyVerdict
     myth: MythVerdict
     rumour_cue: bool
+    # the message's vector, for search to reuse instead of embedding the message again; not part
+    # of the verdict (left out of comparisons)
+    embedding: QueryEmbedding | None = field(default=None, compare=False, repr=False)
 
     @property
     def new_rumour(self) -> bool:
