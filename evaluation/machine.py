@@ -66,10 +66,12 @@ def _git(*args: str) -> str:
 
 
 def commit() -> dict[str, Any]:
-    """The checked-out commit and whether the working tree had uncommitted changes."""
+    """The checked-out commit and whether the working tree had uncommitted changes (reports that
+    earlier runs wrote into evaluation/reports/ do not count: they are outputs, not code)."""
     return {"sha": _git("rev-parse", "HEAD") or "unknown",
             "subject": _git("log", "-1", "--format=%s"),
-            "uncommitted_changes": bool(_git("status", "--porcelain", "--untracked-files=no"))}
+            "uncommitted_changes": bool(_git("status", "--porcelain", "--untracked-files=no", "--", ".",
+                                             ":(exclude)evaluation/reports"))}
 
 
 def _versions(packages: tuple[str, ...]) -> dict[str, str]:
