@@ -19,6 +19,12 @@ from passerelle.text import content_tokens
 # "et la meteo demain ?") is a question: classifiers see the small word, people expect an answer.
 QUESTION_MIN_TOKENS = 3
 QUESTION_PRONE_INTENTS = {"greet", "thanks", "goodbye", "affirm", "deny", "feedback_good"}
+# A canned reply to a misread question loses the answer (worse: a misread "yes" after an offer of a
+# mediator hands the conversation over), while searching a misread "oui" only costs an honest "not
+# sure". With the shipped pipeline real small talk ("oui", "merci", "slt", "nan", "a+") scored
+# 0.83-0.99 and short topic words read as small talk ("vaccin grippe" affirm, "rdv medecin" thanks)
+# 0.35-0.50 (2026-11-23), so a small-talk intent below this confidence is searched instead.
+SMALL_TALK_MIN_CONFIDENCE = 0.7
 SIMPLE_REPLIES = {
     "greet": "greet", "goodbye": "goodbye", "thanks": "thanks", "bot_challenge": "bot_challenge",
     "feedback_good": "feedback_good",
@@ -38,11 +44,13 @@ class ActionSmallTalk(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        parsed = tracker.latest_message.get("intent") or {}
+        intent, confidence = parsed.get("name"), float(parsed.get("confidence") or 0.0)
         message = tracker.latest_message.get("text") or ""
         language = _language(tracker)
         events: list[EventType] = [SlotSet("language", language)]
-        if intent in QUESTION_PRONE_INTENTS and len(content_tokens(message)) >= QUESTION_MIN_TOKENS:
+        if intent in QUESTION_PRONE_INTENTS and (len(content_tokens(message)) >= QUESTION_MIN_TOKENS
+                                                 or confidence < SMALL_TALK_MIN_CONFIDENCE):
             return answer_question(dispatcher, tracker)
         if intent == "affirm":
             if tracker.get_slot("offered_human"):

@@ -100,15 +100,16 @@ def test_concurrent_messages_of_one_conversation_are_serialised(instances: list[
     say(a, sender, "bonjour")
     questions = ["carte vitale perdue", "pharmacie de garde", "vaccin grippe", "medecin traitant"]
     with ThreadPoolExecutor(max_workers=4) as pool:
-        list(pool.map(lambda pair: say(pair[0], sender, pair[1]),
-                      [((a, b)[i % 2], q) for i, q in enumerate(questions)]))
+        replies = list(pool.map(lambda pair: say(pair[0], sender, pair[1]),
+                                [((a, b)[i % 2], q) for i, q in enumerate(questions)]))
+    assert all(replies), replies  # every question answered, whichever server took it
     events = tracker(b, conversation_id(a, sender))["events"]
     user_turns = [i for i, e in enumerate(events) if e["event"] == "user"]
     assert len(user_turns) == 5
     for start, end in zip(user_turns, user_turns[1:] + [len(events)], strict=True):
-        # each message's actions run before the next message is taken (the Redis lock)
-        assert any(e["event"] == "action" and e["name"] == "action_answer_question" for e in events[start:end]) \
-            or start == user_turns[0]
+        # each message's actions run before the next message is taken (the Redis lock); which action
+        # answers depends on the NLU (a two-word question can be read as small talk, which then searches)
+        assert any(e["event"] == "action" and e["name"] != "action_listen" for e in events[start:end])
 
 
 def test_the_lock_store_never_lets_two_servers_hold_one_conversation(instances: list[Settings],
