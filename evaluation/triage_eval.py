@@ -14,7 +14,8 @@ chosen with `cross_validate` over that tuning material (`python -m evaluation.tr
 --cross-validate`): out-of-fold verdicts, 5-fold and "without each file" (each file was written
 at another time with other phrasings: the closest thing to new messages). *_test measures what
 was chosen; *_holdout, written apart by someone else, was run once and read; *_blind, written
-before triage v3's tuning, is run once at the end of a piece of tuning work.
+before triage v3's tuning, was run once at its end and read; *_blind2, written apart before
+triage v4's tuning, is run once at the end of that work.
 Messages are triaged as they arrive: language detected, not given.
 """
 
@@ -308,8 +309,8 @@ def evaluate_split(triage: Triage, split: str) -> dict[str, Any]:
 def main() -> None:
     """`python -m evaluation.triage_eval (--cross-validate | --split SPLIT) [--json-out FILE]`.
 
-    `--cross-validate` measures choices on the tuning material; `--split blind` is the one run
-    of the final method on the blind set (`passerelle eval triage --split ...` prints tables).
+    `--cross-validate` measures choices on the tuning material; `--split blind2` is the one run
+    of the final method on the current blind set (`passerelle eval triage --split ...` prints tables).
     """
     parser = argparse.ArgumentParser(description=main.__doc__)
     mode = parser.add_mutually_exclusive_group(required=True)

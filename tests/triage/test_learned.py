@@ -112,14 +112,14 @@ def _near_copies(examples: list[Example], measured: list[str]) -> list[str]:
 def test_no_measured_message_trains_the_models() -> None:
     """The test split measures generalisation: none of its messages, nor a near copy (the same
     words but for a letter or two), may train; everyday greetings and requests may recur. The
-    team's own example files must not copy the holdout or the blind set either."""
+    team's own example files must not copy the holdout or the blind sets (`*_blind*`) either."""
     assert not {path.name for path in TRAINING_FILES} & {path.name for path in DATA.glob("*_test.jsonl")}
     examples = labelled_examples()
     assert not _near_copies([e for e in examples if e.group != "ordinary"],
-                            _measured("*_test.jsonl") + _measured("*_blind.jsonl"))
+                            _measured("*_test.jsonl") + _measured("*_blind*.jsonl"))
     own = [e for e in examples if not e.source.endswith(".jsonl")]
     assert own and not _near_copies(own, _measured("*_test.jsonl") + _measured("*_holdout.jsonl")
-                                    + _measured("*_blind.jsonl"))
+                                    + _measured("*_blind*.jsonl"))
 
 
 def _reading(text: str) -> PatternReading:

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 import evaluation.triage_eval as triage_eval
 import knowledge_base.build
 import passerelle.settings
+from evaluation.cli import Split
 from evaluation.triage_eval import evaluate_triage
 from knowledge_base.build import BuildReport
 from passerelle.cli import app
@@ -89,7 +90,7 @@ def test_evaluate_triage_report(triage: Triage, tmp_path: Path) -> None:
     assert report["latency"]["messages"] == 5
 
 
-@pytest.mark.parametrize("split", ["tune", "test"])
+@pytest.mark.parametrize("split", ["tune", "test", "blind2"])
 def test_eval_triage_command(shipped: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, split: str) -> None:
     _write(tmp_path / f"urgency_{split}.jsonl", URGENCY_ROWS)
     _write(tmp_path / f"myth_{split}.jsonl", MYTH_ROWS)
@@ -101,3 +102,15 @@ def test_eval_triage_command(shipped: None, monkeypatch: pytest.MonkeyPatch, tmp
     assert "urgency" in result.stdout
     report = json.loads(out.read_text(encoding="utf-8"))
     assert report["dev"]["urgency"]["recall"] == 1.0
+
+
+@pytest.mark.parametrize("split", list(Split))
+def test_every_split_has_its_two_labelled_files(split: Split) -> None:
+    """`--split NAME` reads urgency_NAME.jsonl and myth_NAME.jsonl: a split named without its
+    files, or a file with a label the report does not know, would only fail at the one run."""
+    urgency = triage_eval.read_jsonl(triage_eval.DATA_DIR / f"urgency_{split}.jsonl")
+    myth = triage_eval.read_jsonl(triage_eval.DATA_DIR / f"myth_{split}.jsonl")
+    assert {row["group"] for row in urgency} == {"urgent", "harmless", "ordinary"}
+    assert all(row["urgent"] == (row["group"] == "urgent") == (row["category"] is not None) for row in urgency)
+    assert {row["group"] for row in myth} == {"claim", "sincere", "ordinary"}
+    assert all((row["group"] == "claim") == (row["myth"] is not None) for row in myth)
