@@ -75,6 +75,8 @@ def _run_scale(base_path: str, n_entries: int, exact_max: int, queries: list[str
         qv = embedder.embed_queries([text])[0]
         t1 = time.perf_counter()
         _, ids = index.search(qv[None, :], 256)
+        found = ids[0][ids[0] >= 0]
+        matrix[found] @ qv  # search rescores the candidates with their float vectors
         t2 = time.perf_counter()
         lexical.scores(text)
         t3 = time.perf_counter()

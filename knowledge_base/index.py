@@ -129,7 +129,11 @@ def make_faiss_index(vectors: np.ndarray, exact_max: int) -> tuple[faiss.Index, 
     """Exact inner-product search up to `exact_max` vectors, an IVF index above.
 
     IVF rather than HNSW because it builds in seconds rather than many minutes at a million
-    vectors on two cores, for a recall measured by the scale benchmark (evaluation/).
+    vectors on two cores, for a recall measured by the scale benchmark (evaluation/). Its lists
+    hold 8-bit scalar-quantised codes (SQ8): a query scans 256 lists, and at 30k entries that scan
+    took 7.7 ms of CPU p50 against 10.3 ms with float vectors, for the same best-entry-in-top-10
+    rate (98.3 %), at a quarter of the memory. Search rescores the candidates with the float
+    vectors of the snapshot, so the quantisation never changes a score the answer threshold reads.
     """
     dim = vectors.shape[1]
     if len(vectors) <= exact_max:
@@ -138,7 +142,7 @@ def make_faiss_index(vectors: np.ndarray, exact_max: int) -> tuple[faiss.Index, 
             index.add(vectors)
         return index, "flat"
     lists = int(4 * np.sqrt(len(vectors)))
-    ivf = faiss.index_factory(dim, f"IVF{lists},Flat", faiss.METRIC_INNER_PRODUCT)
+    ivf = faiss.index_factory(dim, f"IVF{lists},SQ8", faiss.METRIC_INNER_PRODUCT)
     rng = np.random.default_rng(0)
     sample = vectors[rng.choice(len(vectors), size=min(len(vectors), IVF_TRAIN_POINTS_PER_LIST * lists), replace=False)]
     ivf.train(sample)

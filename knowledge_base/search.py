@@ -127,11 +127,13 @@ class Searcher:
         k = min(DENSE_CANDIDATES, snapshot.faiss_index.ntotal)
         if k == 0:
             return {}
-        sims, ids = snapshot.faiss_index.search(query_vector[None, :], k)
+        _, ids = snapshot.faiss_index.search(query_vector[None, :], k)
+        found = ids[0][ids[0] >= 0]
+        # FAISS finds the candidates; their scores come from the float vectors, because an
+        # approximate index stores quantised codes whose scores are a little off.
+        sims = snapshot.vectors[found] @ query_vector
         best: dict[int, float] = {}
-        for sim, vid in zip(sims[0], ids[0], strict=True):
-            if vid < 0:
-                continue
+        for sim, vid in zip(sims, found, strict=True):
             owner = int(snapshot.owners[vid])
             best[owner] = max(best.get(owner, -1.0), float(sim))
         return best
