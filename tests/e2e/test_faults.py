@@ -18,6 +18,8 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import httpx
@@ -29,9 +31,13 @@ from sqlalchemy.exc import DBAPIError
 from channels.db import Database
 from channels.handoff import ASSISTANT_DOWN
 from channels.models import Conversation, Message
+from channels.privacy import TrackerStore
+from channels.rasa_client import RasaClient
 from channels.sms import normalise
+from channels.tracker_probe import PROBE_PREFIX, TrackerProbe
 from knowledge_base.build import ensure_index
 from passerelle.messages import text
+from passerelle.secrets import rasa_token
 from passerelle.settings import ROOT, Settings
 from passerelle.stack import Stack
 from tests.channels.console.conftest import HTML, add_account, sign_in
@@ -338,8 +344,14 @@ def test_tracker_store_failing_rasa_answers_from_memory_and_health_says_so(stack
         response = httpx.get(f"http://127.0.0.1:{WEB}/healthz", timeout=60)
         return response.status_code, response.json()["components"]
 
+    def health_at_once(times: int) -> set[str]:
+        """What `times` concurrent health checks say of the tracker store."""
+        with ThreadPoolExecutor(times) as pool:
+            return {components["tracker_store"] for _, components in pool.map(lambda _: health(), range(times))}
+
     status, components = health()
     assert status == 200 and components["tracker_store"] == "up"
+    assert health_at_once(6) == {"up"}  # checks sharing the process's probe conversation do not collide
     tracker = create_engine(stack.settings.effective_tracker_url)
     with tracker.begin() as connection:  # Rasa's saves now fail: it keeps conversations in memory
         connection.execute(sql("ALTER TABLE events RENAME TO events_aside"))
@@ -350,11 +362,36 @@ def test_tracker_store_failing_rasa_answers_from_memory_and_health_says_so(stack
         status, components = health()
         assert status == 503 and components["rasa"] == "up"
         assert components["tracker_store"].startswith("down: Rasa did not save")
+        assert health_at_once(6) == {components["tracker_store"]}
     finally:
         with tracker.begin() as connection:
             connection.execute(sql("ALTER TABLE events_aside RENAME TO events"))
         tracker.dispose()
     assert health()[1]["tracker_store"] == "up"
+
+
+def test_health_checks_leave_rasa_one_probe_conversation_however_many_run(stack: Stack, tmp_path: Path) -> None:
+    """Each check used to leave a conversation of its own in Rasa's memory when Rasa had fallen back to
+    it (our SQL delete cannot reach it): a monitor polling every 10 s grew Rasa forever. Rasa saving
+    somewhere other than the store the probe looks at and cleans is what that fallback looks like,
+    and there what the checks leave can be counted."""
+    settings = stack.settings
+    rasa = RasaClient(settings.rasa_url, rasa_token(settings))
+    kept_by_rasa = TrackerStore(settings.effective_tracker_url)
+    probe = TrackerProbe(rasa, TrackerStore(f"sqlite:///{tmp_path / 'not-rasas.db'}"))
+    with ThreadPoolExecutor(6) as pool:
+        said = set(pool.map(lambda _: probe.check(), range(30)))
+    assert len(said) == 1 and said.pop().startswith("down: Rasa did not save")
+    with create_engine(settings.effective_tracker_url).connect() as connection:
+        left = connection.execute(sql("SELECT DISTINCT sender_id FROM events WHERE sender_id LIKE :p"),
+                                  {"p": PROBE_PREFIX + "%"}).scalars().all()
+    assert left == [probe.sender]  # one conversation, not thirty
+    kept_by_rasa.erase([probe.sender])
+
+    probe = TrackerProbe(rasa, kept_by_rasa)  # Rasa saving where it should: concurrent checks all see it
+    with ThreadPoolExecutor(6) as pool:
+        assert set(pool.map(lambda _: probe.check(), range(30))) == {"up"}
+    assert kept_by_rasa.events(probe.sender) == []  # and each cleaned up after itself
 
 
 def test_twilio_failing_is_retried_with_backoff_sent_once_or_handed_to_mediators(
