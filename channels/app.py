@@ -29,6 +29,7 @@ from channels.outbox import Outbox
 from channels.privacy import TrackerStore
 from channels.rasa_client import RasaClient
 from channels.security_headers import SecurityHeaders
+from channels.tracker_probe import TrackerProbe
 from channels.twilio.rest import TwilioRest
 from channels.twilio.webhooks import twilio_router
 from channels.worker import Workers
@@ -76,7 +77,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         log.error("no knowledge-base index: run `passerelle kb build`")
         searcher = None
     rasa = RasaClient(settings.rasa_url, rasa_token(settings), settings.rasa_timeout_s)
-    tracker = TrackerStore(settings.effective_tracker_url)  # where Rasa should keep conversations
+    # Whether Rasa keeps conversations where it should: one probe conversation for this process.
+    tracker = TrackerProbe(rasa, TrackerStore(settings.effective_tracker_url))
     gateway = Gateway(settings, db, rasa, searcher, _load_triage(settings, searcher))
     twilio = TwilioRest(settings) if settings.twilio_account_sid and settings.twilio_auth_token else None
     outbox = Outbox(settings, db, twilio)

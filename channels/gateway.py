@@ -236,8 +236,8 @@ class Gateway:
             if verdict.urgency.urgent:
                 return self._urgent(conversation, verdict.urgency.category, language), {"urgent": True}
 
-        if conversation.state == ConversationState.closed.value:
-            conversation.state = ConversationState.bot.value
+        # A closed conversation goes back to the bot when the bot answers (`bot_takes_turn`), not
+        # here: this copy is written back after Rasa's answer, and a mediator may take it meanwhile.
         if handoff.is_held(conversation) and not handoff.awaiting_assistant(conversation):
             return [], {}  # the mediator console shows it; the bot stays silent
         if keyword == "human":
@@ -265,11 +265,14 @@ class Gateway:
 
         Whoever comes first answers it: a mediator who takes the conversation (the retried
         message then finds it held and stays silent), or the bot once Rasa answers the retry
-        (`handoff.bot_takes_turn` then takes it out of the queue).
+        (`handoff.bot_takes_turn` then takes it out of the queue). A mediator who took it while
+        Rasa was failing already holds it: the message is theirs, and the person is told nothing.
         """
+        if not handoff.assistant_unavailable(session, conversation, since=message.created_at):
+            log.warning("rasa unavailable (%s); a mediator took the conversation meanwhile", cause)
+            return []  # the mediator answers it; the bot says nothing more
         log.warning("rasa unavailable (%s); message deferred", cause)
         message.status = MessageStatus.deferred.value
-        handoff.request_handoff(conversation, handoff.ASSISTANT_DOWN, rasa=None, since=message.created_at)
         if (message.meta or {}).get("told_down") or self._deferred_besides(session, conversation, message):
             return []  # one "service problem" reply per outage, not one per message
         message.meta = {**(message.meta or {}), "told_down": True}

@@ -125,6 +125,36 @@ def bot_takes_turn(session: Session, conversation: Conversation) -> bool:
     return True
 
 
+def assistant_unavailable(session: Session, conversation: Conversation, since: dt.datetime) -> bool:
+    """Queue the conversation as waiting for the assistant, unless a mediator took it meanwhile.
+
+    Called when Rasa failed to answer, which can take `PASSERELLE_RASA_TIMEOUT_S`: the gateway's
+    copy of the conversation is as it was before the call, and writing it back would undo a
+    mediator's claim or take-over made meanwhile (and tell the person "a mediator will answer"
+    while one already does). So, like `bot_takes_turn`, this is a conditional update that takes
+    the row. Returns False when a person holds the conversation now: the message is theirs.
+    """
+    bot_states = [ConversationState.bot.value, ConversationState.closed.value]
+    queued = {"state": ConversationState.waiting.value, "handoff_reason": ASSISTANT_DOWN, "waiting_since": since,
+              "assigned_to": None, "priority": PRIORITY_NORMAL}
+    newly = session.execute(
+        update(Conversation).where(Conversation.id == conversation.id, Conversation.state.in_(bot_states))
+        .values(**queued, updated_at=utcnow()).execution_options(synchronize_session=False))
+    if newly.rowcount == 0:  # type: ignore[attr-defined]
+        still = session.execute(
+            update(Conversation).where(Conversation.id == conversation.id,
+                                       Conversation.state == ConversationState.waiting.value,
+                                       Conversation.handoff_reason == ASSISTANT_DOWN)
+            .values(updated_at=utcnow()).execution_options(synchronize_session=False))
+        if still.rowcount == 0:  # type: ignore[attr-defined]
+            return False
+        session.refresh(conversation, ["state", "handoff_reason", "waiting_since", "assigned_to", "priority"])
+        return True
+    for name, value in queued.items():  # what the rest of this transaction reads
+        setattr(conversation, name, value)
+    return True
+
+
 def claim(conversation: Conversation, mediator: str) -> None:
     """A mediator takes the conversation."""
     if conversation.state not in HELD_STATES:

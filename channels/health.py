@@ -6,17 +6,16 @@ import httpx
 from sqlalchemy import text as sql
 
 from channels.db import Database
-from channels.privacy import TrackerStore
 from channels.rasa_client import RasaClient
-from channels.tracker_probe import probe_tracker_store
+from channels.tracker_probe import TrackerProbe
 from knowledge_base.search import Searcher
 
 
 def check_components(db: Database, rasa: RasaClient | None, searcher: Searcher | None,
-                     action_url: str, tracker: TrackerStore | None = None) -> dict[str, str]:
+                     action_url: str, tracker: TrackerProbe | None = None) -> dict[str, str]:
     """"up" or a short reason per component; never raises.
 
-    With `tracker`, Rasa counts as up only if it also saves into that SQL tracker store.
+    With `tracker`, Rasa counts as up only if it also saves into the SQL tracker store it probes.
     """
     status: dict[str, str] = {}
     try:
@@ -31,7 +30,7 @@ def check_components(db: Database, rasa: RasaClient | None, searcher: Searcher |
         status["index"] = "down: not built"
     status["rasa"] = "up" if rasa is not None and rasa.healthy() else "down"
     if tracker is not None:
-        status["tracker_store"] = probe_tracker_store(rasa, tracker) if rasa and status["rasa"] == "up" else "down"
+        status["tracker_store"] = tracker.check() if rasa and status["rasa"] == "up" else "down"
     try:
         response = httpx.get(action_url, timeout=3)
         status["action_server"] = "up" if response.status_code == 200 else f"down: HTTP {response.status_code}"

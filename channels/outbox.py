@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 from channels import handoff
 from channels.db import Database
 from channels.models import Conversation, Message, utcnow
+from channels.polling_loop import PollingLoop
 from channels.rate_limit import RecipientLimiter
 from channels.sms import fits_chars, fits_sms, normalise, paginate
 from channels.twilio.addresses import address_for, number_of, our_numbers
@@ -132,12 +133,10 @@ class Outbox:
         self.rest = rest
         self._clock = clock
         self._limiter = RecipientLimiter(settings.twilio_recipient_burst, settings.twilio_recipient_per_minute)
-        self._wake = threading.Event()
-        self._stop = threading.Event()
+        self._loop = PollingLoop("outbox-dispatch", self.dispatch, POLL_S, log)
         self._inflight: set[str] = set()  # conversation ids with a send running in this process
         self._lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
-        self._thread: threading.Thread | None = None
         self._last_housekeeping = 0.0
 
     # -- running -----------------------------------------------------------------------------
@@ -149,34 +148,19 @@ class Outbox:
                         "are not both set; SMS and WhatsApp replies stay queued in the database")
             return
         self._pool = ThreadPoolExecutor(self.settings.twilio_send_threads, thread_name_prefix="outbox")
-        self._thread = threading.Thread(target=self._run, name="outbox-dispatch", daemon=True)
-        self._thread.start()
+        self._loop.start()
         log.info("twilio sender started: %d threads, API %s", self.settings.twilio_send_threads,
                  self.settings.twilio_api_base_url)
 
     def stop(self) -> None:
         """Stop claiming; sends already running finish and are recorded."""
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        self._loop.stop(timeout_s=5)
         if self._pool is not None:
             self._pool.shutdown(wait=True)
 
     def wake(self) -> None:
         """Look for due rows now (new replies were just stored)."""
-        self._wake.set()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._wake.wait(POLL_S)
-            self._wake.clear()
-            if self._stop.is_set():
-                break
-            try:
-                self.dispatch()
-            except Exception:  # noqa: BLE001 - the loop must survive; the cause is logged
-                log.exception("outbox round failed")
+        self._loop.wake()
 
     def dispatch(self) -> list[Future[None]]:
         """One round: send what is due; at most once per POLL_S, reopen windows and resolve stalled sends."""
@@ -303,7 +287,7 @@ class Outbox:
             session.add(Message(conversation_id=conversation.id, direction="out", author="system", seq=seq,
                                 body=text("whatsapp_followup", language), status=OutboundStatus.queued.value,
                                 meta={"template": True, "for": message.id}))
-        self._wake.set()
+        self._loop.wake()
 
     def _reopen_windows(self) -> None:
         """Rows kept for a closed WhatsApp window go out once the person has written again."""
@@ -338,7 +322,7 @@ class Outbox:
         finally:
             with self._lock:
                 self._inflight.discard(claim.conversation_id)
-            self._wake.set()
+            self._loop.wake()
 
     def _transition(self, session: Session, row_id: str, before: OutboundStatus, after: OutboundStatus,
                     meta: dict[str, Any] | None = None) -> bool:
@@ -353,7 +337,7 @@ class Outbox:
         meta = {k: v for k, v in ((row.meta if row else None) or {}).items() if k not in ("more", "text")}
         if self._transition(session, row_id, before, OutboundStatus.failed, meta=meta | {"reason": reason}):
             log.warning("outbound %s failed: %s", row_id, reason)
-            self._wake.set()
+            self._loop.wake()
 
     def _sent(self, row_id: str, sid: str, recovered: bool = False) -> None:
         with self.db.session() as session:
@@ -469,5 +453,5 @@ class Outbox:
                     row.conversation.opted_out = True
                 log.warning("outbound %s %s at Twilio (error %s)", row.id, twilio_status, error_code)
         if was_sending:
-            self._wake.set()  # its conversation's next row may go now
+            self._loop.wake()  # its conversation's next row may go now
         return True

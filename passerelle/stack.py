@@ -182,7 +182,7 @@ class Stack:
         return {
             "actions": ([str(APP_PYTHON), "-m", "rasa_sdk", "--actions", "actions", "--port",
                          str(settings.action_port), "--logging-config_file", str(LOG_CONFIG)], app_env),
-            "rasa": ([*RASA_SERVE, "run", "--enable-api", "--auth-token", token, "-i", settings.host,
+            "rasa": ([*RASA_SERVE, "run", "--enable-api", f"--auth-token={token}", "-i", settings.host,
                       "-p", rasa_port, "--model", str(Paths(settings).model), "--endpoints", self.endpoints,
                       "--credentials", "bot/credentials.yml", "--logging-config-file", str(LOG_CONFIG)],
                      {**rasa_env(settings), **SERVING_ENV, **self.extra_env}),

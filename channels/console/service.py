@@ -11,6 +11,8 @@ page shows it at once, "queued" on SMS and WhatsApp, where the channel sender de
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from typing import Any
 
@@ -68,6 +70,20 @@ def _require_holder(conversation: Conversation, actor: SignedIn) -> None:
         raise Refused("problem_claimed_by_other", status=403)
 
 
+@contextmanager
+def _holding(db: Database, actor: SignedIn, conversation_id: str,
+             misfit: str) -> Iterator[tuple[Session, Conversation]]:
+    """The conversation taken for writing, once the actor may act on it; a state transition that
+    does not fit (`handoff.InvalidTransition`) is refused with the console catalogue key `misfit`."""
+    with db.session() as session:
+        conversation = _lock(session, conversation_id)
+        _require_holder(conversation, actor)
+        try:
+            yield session, conversation
+        except handoff.InvalidTransition as exc:
+            raise Refused(misfit) from exc
+
+
 def _require_handler(actor: SignedIn) -> None:
     if not actor.can(Permission.handle_conversations):
         raise Refused("problem_forbidden", status=403)
@@ -104,37 +120,25 @@ def take_over(db: Database, actor: SignedIn, conversation_id: str, rasa: RasaCli
 def claim(db: Database, actor: SignedIn, conversation_id: str) -> None:
     """Take a waiting conversation (an administrator may also take one a colleague holds)."""
     _require_handler(actor)
-    with db.session() as session:
-        conversation = _lock(session, conversation_id)
+    with _holding(db, actor, conversation_id, "problem_not_waiting") as (session, conversation):
         if conversation.state == ConversationState.with_mediator.value and conversation.assigned_to == actor.user_id:
             raise Refused("problem_already_yours")
-        _require_holder(conversation, actor)
-        try:
-            handoff.claim(conversation, actor.user_id)
-        except handoff.InvalidTransition as exc:
-            raise Refused("problem_not_waiting") from exc
+        handoff.claim(conversation, actor.user_id)
         record(session, actor.user_id, AuditAction.claim, conversation_id)
 
 
 def release(db: Database, actor: SignedIn, conversation_id: str) -> None:
     """Put a claimed conversation back in the queue."""
     _require_handler(actor)
-    with db.session() as session:
-        conversation = _lock(session, conversation_id)
-        _require_holder(conversation, actor)
-        try:
-            handoff.release(conversation)
-        except handoff.InvalidTransition as exc:
-            raise Refused("problem_not_claimed") from exc
+    with _holding(db, actor, conversation_id, "problem_not_claimed") as (session, conversation):
+        handoff.release(conversation)
         record(session, actor.user_id, AuditAction.release, conversation_id)
 
 
 def transfer(db: Database, actor: SignedIn, conversation_id: str, colleague_id: str) -> None:
     """Give a held conversation to another mediator."""
     _require_handler(actor)
-    with db.session() as session:
-        conversation = _lock(session, conversation_id)
-        _require_holder(conversation, actor)
+    with _holding(db, actor, conversation_id, "problem_not_held") as (session, conversation):
         colleague = session.get(User, colleague_id) if colleague_id else None
         if (colleague is None or not colleague.active
                 or Permission.handle_conversations not in permissions_of(colleague.roles or [])):
@@ -142,10 +146,7 @@ def transfer(db: Database, actor: SignedIn, conversation_id: str, colleague_id: 
         if colleague.id == conversation.assigned_to:
             raise Refused("problem_already_theirs")
         before = conversation.assigned_to
-        try:
-            handoff.transfer(conversation, colleague.id)
-        except handoff.InvalidTransition as exc:
-            raise Refused("problem_not_held") from exc
+        handoff.transfer(conversation, colleague.id)
         record(session, actor.user_id, AuditAction.transfer, conversation_id, to=colleague.id, previous=before)
 
 
@@ -169,13 +170,8 @@ def hand_back(db: Database, actor: SignedIn, conversation_id: str, rasa: RasaCli
     """
     _require_handler(actor)
     chosen = _outcome(outcome, required=False)
-    with db.session() as session:
-        conversation = _lock(session, conversation_id)
-        _require_holder(conversation, actor)
-        try:
-            handoff.hand_back(conversation, rasa=rasa)
-        except handoff.InvalidTransition as exc:
-            raise Refused("problem_not_held") from exc
+    with _holding(db, actor, conversation_id, "problem_not_held") as (session, conversation):
+        handoff.hand_back(conversation, rasa=rasa)
         if not conversation.opted_out:
             _add_outbound(session, conversation, text("handoff_back", conversation.language or "fr"),
                           author="system", meta={"handoff_back": True, "mediator": actor.user_id})
@@ -188,13 +184,8 @@ def close(db: Database, actor: SignedIn, conversation_id: str, rasa: RasaClient 
     _require_handler(actor)
     chosen = _outcome(outcome, required=True)
     assert chosen is not None
-    with db.session() as session:
-        conversation = _lock(session, conversation_id)
-        _require_holder(conversation, actor)
-        try:
-            handoff.close(conversation, rasa=rasa)
-        except handoff.InvalidTransition as exc:
-            raise Refused("problem_not_held") from exc
+    with _holding(db, actor, conversation_id, "problem_not_held") as (session, conversation):
+        handoff.close(conversation, rasa=rasa)
         record(session, actor.user_id, AuditAction.close, conversation_id, outcome=chosen.value)
 
 

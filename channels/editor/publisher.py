@@ -11,7 +11,6 @@ old snapshot stays in use and the request records why, for the editor to see.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from dataclasses import dataclass
 
@@ -21,6 +20,7 @@ from channels.db import Database
 from channels.editor.models import KbPublication, PublicationStatus
 from channels.editor.service import edited_in_console, published_entries, seed_from_files
 from channels.models import utcnow
+from channels.polling_loop import PollingLoop
 from knowledge_base.embedders import Embedder, get_embedder
 from knowledge_base.index import IndexSnapshot, build_index, load_snapshot, read_meta
 from knowledge_base.loader import content_hash
@@ -88,9 +88,7 @@ class IndexPublisher:
     def __init__(self, settings: Settings, db: Database, embedder: Embedder | None = None) -> None:
         self.settings, self.db = settings, db
         self._embedder = embedder
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop = PollingLoop("kb-publisher", self.run_pending, POLL_S, log, first=self.catch_up)
 
     @property
     def embedder(self) -> Embedder:
@@ -107,7 +105,7 @@ class IndexPublisher:
             session.add(row)
             session.flush()
             request_id = row.id
-        self._wake.set()
+        self._loop.wake()
         return request_id
 
     def catch_up(self) -> bool:
@@ -157,32 +155,10 @@ class IndexPublisher:
                             .values(finished_at=utcnow(), **values))
         return True
 
-    def _loop(self) -> None:
-        try:
-            self.catch_up()
-        except Exception:  # noqa: BLE001 - a broken row must not stop publications; it is logged
-            log.exception("catching up on publications failed")
-        while not self._stop.is_set():
-            self._wake.wait(POLL_S)
-            self._wake.clear()
-            if self._stop.is_set():
-                break
-            try:
-                self.run_pending()
-            except Exception:  # noqa: BLE001 - the loop must survive a database hiccup; it is logged
-                log.exception("publication loop failed")
-
     def start(self) -> None:
-        """Start the background thread (the app's lifespan)."""
-        if self._thread is None:
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._loop, name="kb-publisher", daemon=True)
-            self._thread.start()
+        """Start the background thread (the app's lifespan); it first catches up (`catch_up`)."""
+        self._loop.start()
 
     def stop(self) -> None:
         """Stop the thread after the build in progress."""
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=120)
-            self._thread = None
+        self._loop.stop(timeout_s=120)

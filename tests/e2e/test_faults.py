@@ -18,6 +18,8 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import httpx
@@ -29,9 +31,13 @@ from sqlalchemy.exc import DBAPIError
 from channels.db import Database
 from channels.handoff import ASSISTANT_DOWN
 from channels.models import Conversation, Message
+from channels.privacy import TrackerStore
+from channels.rasa_client import RasaClient
 from channels.sms import normalise
+from channels.tracker_probe import PROBE_PREFIX, TrackerProbe
 from knowledge_base.build import ensure_index
 from passerelle.messages import text
+from passerelle.secrets import rasa_token
 from passerelle.settings import ROOT, Settings
 from passerelle.stack import Stack
 from tests.channels.console.conftest import HTML, add_account, sign_in
@@ -40,6 +46,7 @@ from tests.channels.twilio.conftest import wait_for as twilio_wait_for
 from tests.channels.twilio.fake_twilio import FakeTwilio, ServerThread
 from tests.support.rasa_model import provide_rasa_model
 from tests.support.servers import Postgres, postgres
+from tests.support.unread_requests import unread_requests
 
 pytestmark = pytest.mark.slow
 
@@ -235,13 +242,116 @@ def test_rasa_down_queued_conversations_answered_by_a_mediator_or_by_the_bot_onc
     assert conversation(db, taken).state == "with_mediator"
 
 
+def console_post(console: httpx.Client, csrf: str, conversation_id: str, action: str, **data: str) -> None:
+    """One mediator action through the console's form, as the browser sends it."""
+    done = console.post(f"/console/conversations/{conversation_id}/{action}", data={"csrf_token": csrf, **data},
+                        follow_redirects=False)
+    assert done.status_code == 303, done.text
+
+
+def action_server_up() -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{ACTIONS}/health", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def rasa_uttered(stack: Stack, conversation_id: str) -> bool:
+    """Whether Rasa's tracker store holds a bot utterance in this conversation."""
+    with create_engine(stack.settings.effective_tracker_url).connect() as connection:
+        return connection.execute(sql("SELECT COUNT(*) FROM events WHERE sender_id = :id AND type_name = 'bot'"),
+                                  {"id": conversation_id}).scalar_one() > 0
+
+
+def test_a_claim_while_rasa_answers_a_retry_only_the_mediators_reply_is_sent(
+        stack: Stack, fake: FakeTwilio, db: Database) -> None:
+    """The mediator hold, end to end: a mediator claims a conversation waiting for the assistant while
+    the gateway's retry is inside Rasa. Rasa is stopped (SIGSTOP) with the retry's request unread in
+    its socket, so the claim lands during the call for certain; Rasa then answers, and that answer
+    is never sent."""
+    mediator = add_account(db, "holder@example.org", ["mediator"])
+    asker, question = person(), "comment avoir une carte vitale"
+    told = normalise(text("service_down", "fr"), transliterate=True)
+    stack.kill("actions")  # Rasa answers nothing without it: the question is deferred at once
+    stopped = False
+    with httpx.Client(base_url=f"http://127.0.0.1:{WEB}", headers=HTML, timeout=30) as console:
+        try:
+            csrf = sign_in(console, "holder@example.org")
+            assert post(asker, question) == 200
+            wait_for(lambda: waiting_for_assistant(db, asker) and fake.sent_to(asker), "deferred, the person told")
+            stack.send_signal("rasa", signal.SIGSTOP)
+            stopped = True
+            stack.start(only="actions")
+            wait_for(action_server_up, "the action server is back", timeout_s=120)
+            # The gateway retries deferred messages every few seconds: the next retry waits in Rasa.
+            wait_for(lambda: unread_requests(RASA) > 0, "a retry is waiting for the stopped Rasa", timeout_s=60)
+            conversation_id = conversation(db, asker).id
+            console_post(console, csrf, conversation_id, "claim")
+            console_post(console, csrf, conversation_id, "reply", body="Bonjour, une mediatrice vous repond.")
+        finally:
+            if stopped:
+                stack.send_signal("rasa", signal.SIGCONT)
+            if "actions" not in stack.processes:
+                stack.start(only="actions")
+    wait_for(lambda: inbound(db, asker)[0].status == "done" and settled(db, [asker]), "the retry answered, settled")
+    assert rasa_uttered(stack, conversation_id)  # Rasa did answer during the hold...
+    assert sent_bodies(fake, asker) == [told, "Bonjour, une mediatrice vous repond."]  # ...and it was not sent
+    held = conversation(db, asker)
+    assert (held.state, held.assigned_to) == ("with_mediator", mediator.user_id)
+    [received] = inbound(db, asker)
+    assert received.body == question  # kept, in the mediator's transcript
+    replies = [m for m in rows(db, asker) if m.direction == "out"]
+    assert [m.author for m in replies] == ["bot", "mediator"]
+    sends = Counter(parse_qs(urlparse(m["status_callback"]).query)["m"][0] for m in fake.sent_to(asker))
+    assert sends == {m.id: 1 for m in replies}
+
+
+def test_a_take_over_while_rasa_hangs_keeps_the_mediator_and_the_bot_silent(
+        stack: Stack, fake: FakeTwilio, db: Database) -> None:
+    """A mediator takes over a closed conversation while the gateway waits for a stopped Rasa that
+    then times out: the gateway's failure path must neither undo the take-over nor tell the person
+    "the assistant has a problem" while a mediator is answering."""
+    mediator = add_account(db, "taker@example.org", ["mediator"])
+    asker = person()
+    with httpx.Client(base_url=f"http://127.0.0.1:{WEB}", headers=HTML, timeout=30) as console:
+        csrf = sign_in(console, "taker@example.org")
+        assert post(asker, "HUMAIN") == 200  # helped once before: asked for a person, answered, closed
+        wait_for(lambda: conversation(db, asker).state == "waiting" and fake.sent_to(asker), "queued")
+        conversation_id = conversation(db, asker).id
+        console_post(console, csrf, conversation_id, "claim")
+        console_post(console, csrf, conversation_id, "close", outcome="answered")
+        before = sent_bodies(fake, asker)
+
+        stack.send_signal("rasa", signal.SIGSTOP)
+        try:
+            assert post(asker, "comment avoir une carte vitale") == 200
+            wait_for(lambda: unread_requests(RASA) > 0, "the gateway is waiting for the stopped Rasa", timeout_s=60)
+            console_post(console, csrf, conversation_id, "take-over")
+            console_post(console, csrf, conversation_id, "reply", body="Bonjour, je prends la suite.")
+            # Rasa stays stopped until the gateway has given up on it and committed what it decided.
+            wait_for(lambda: inbound(db, asker)[-1].status != "received", "the gateway gave up on Rasa")
+        finally:
+            stack.send_signal("rasa", signal.SIGCONT)
+    wait_for(lambda: settled(db, [asker]), "every reply sent")
+    held = conversation(db, asker)
+    assert (held.state, held.assigned_to) == ("with_mediator", mediator.user_id)  # the take-over stands
+    assert [m.status for m in inbound(db, asker)] == ["done", "done"]  # the mediator's to answer, not retried
+    assert sent_bodies(fake, asker) == [*before, "Bonjour, je prends la suite."]  # nothing from the bot
+
+
 def test_tracker_store_failing_rasa_answers_from_memory_and_health_says_so(stack: Stack) -> None:
     def health() -> tuple[int, dict[str, str]]:
         response = httpx.get(f"http://127.0.0.1:{WEB}/healthz", timeout=60)
         return response.status_code, response.json()["components"]
 
+    def health_at_once(times: int) -> set[str]:
+        """What `times` concurrent health checks say of the tracker store."""
+        with ThreadPoolExecutor(times) as pool:
+            return {components["tracker_store"] for _, components in pool.map(lambda _: health(), range(times))}
+
     status, components = health()
     assert status == 200 and components["tracker_store"] == "up"
+    assert health_at_once(6) == {"up"}  # checks sharing the process's probe conversation do not collide
     tracker = create_engine(stack.settings.effective_tracker_url)
     with tracker.begin() as connection:  # Rasa's saves now fail: it keeps conversations in memory
         connection.execute(sql("ALTER TABLE events RENAME TO events_aside"))
@@ -252,11 +362,36 @@ def test_tracker_store_failing_rasa_answers_from_memory_and_health_says_so(stack
         status, components = health()
         assert status == 503 and components["rasa"] == "up"
         assert components["tracker_store"].startswith("down: Rasa did not save")
+        assert health_at_once(6) == {components["tracker_store"]}
     finally:
         with tracker.begin() as connection:
             connection.execute(sql("ALTER TABLE events_aside RENAME TO events"))
         tracker.dispose()
     assert health()[1]["tracker_store"] == "up"
+
+
+def test_health_checks_leave_rasa_one_probe_conversation_however_many_run(stack: Stack, tmp_path: Path) -> None:
+    """Each check used to leave a conversation of its own in Rasa's memory when Rasa had fallen back to
+    it (our SQL delete cannot reach it): a monitor polling every 10 s grew Rasa forever. Rasa saving
+    somewhere other than the store the probe looks at and cleans is what that fallback looks like,
+    and there what the checks leave can be counted."""
+    settings = stack.settings
+    rasa = RasaClient(settings.rasa_url, rasa_token(settings))
+    kept_by_rasa = TrackerStore(settings.effective_tracker_url)
+    probe = TrackerProbe(rasa, TrackerStore(f"sqlite:///{tmp_path / 'not-rasas.db'}"))
+    with ThreadPoolExecutor(6) as pool:
+        said = set(pool.map(lambda _: probe.check(), range(30)))
+    assert len(said) == 1 and said.pop().startswith("down: Rasa did not save")
+    with create_engine(settings.effective_tracker_url).connect() as connection:
+        left = connection.execute(sql("SELECT DISTINCT sender_id FROM events WHERE sender_id LIKE :p"),
+                                  {"p": PROBE_PREFIX + "%"}).scalars().all()
+    assert left == [probe.sender]  # one conversation, not thirty
+    kept_by_rasa.erase([probe.sender])
+
+    probe = TrackerProbe(rasa, kept_by_rasa)  # Rasa saving where it should: concurrent checks all see it
+    with ThreadPoolExecutor(6) as pool:
+        assert set(pool.map(lambda _: probe.check(), range(30))) == {"up"}
+    assert kept_by_rasa.events(probe.sender) == []  # and each cleaned up after itself
 
 
 def test_twilio_failing_is_retried_with_backoff_sent_once_or_handed_to_mediators(

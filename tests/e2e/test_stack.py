@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, text
 
 from channels.privacy import TrackerStore
 from channels.rasa_client import RasaClient
-from channels.tracker_probe import PROBE_PREFIX, probe_tracker_store
+from channels.tracker_probe import PROBE_PREFIX, TrackerProbe
 from passerelle.secrets import rasa_token
 from passerelle.settings import ROOT, Settings
 from passerelle.stack import RASA_BIN, Paths, Stack, rasa_env
@@ -64,9 +64,9 @@ def test_health_notices_when_rasa_does_not_save_to_the_sql_tracker_store(stack: 
     rasa = RasaClient(stack.rasa_url, rasa_token(stack))
     # Rasa saving somewhere else than the store we look at is what its fall-back to memory looks like.
     elsewhere = TrackerStore(f"sqlite:///{tmp_path / 'not-rasas.db'}")
-    assert probe_tracker_store(rasa, elsewhere).startswith("down: Rasa did not save")
+    assert TrackerProbe(rasa, elsewhere).check().startswith("down: Rasa did not save")
     before = probes_left(stack)
-    assert probe_tracker_store(rasa, TrackerStore(stack.effective_tracker_url)) == "up"
+    assert TrackerProbe(rasa, TrackerStore(stack.effective_tracker_url)).check() == "up"
     assert probes_left(stack) == before  # the probe cleans up after itself
 
 

@@ -18,7 +18,7 @@ from channels.console import service
 from channels.console.queue import open_queue
 from channels.db import Database
 from channels.gateway import Gateway, Inbound
-from channels.models import Conversation, Message
+from channels.models import Conversation, Message, utcnow
 from passerelle.messages import text
 from tests.channels.console.conftest import add_account, bring_in, sign_in
 
@@ -123,3 +123,31 @@ def test_the_bot_takes_its_turn_only_if_no_mediator_took_the_conversation(db: Da
     assert (after.state, after.handoff_reason, after.waiting_since) == ("bot", None, None)
     with db.session() as session:
         assert [i.id for i in open_queue(session, 15, "nobody")] == [taken_id]  # it left the queue
+
+
+def test_rasa_failing_after_a_take_over_leaves_the_conversation_with_the_mediator(
+        db: Database, gateway: Gateway) -> None:
+    mona = add_account(db, "mona@example.org", ["mediator"])
+    taken_id = bring_in(gateway, "+33677777777", "AIDE", channel="sms")  # with the bot, nothing deferred
+    free_id = bring_in(gateway, "+33688888888", "AIDE", channel="sms")
+    with db.session() as session:  # what the gateway holds while Rasa fails to answer...
+        stale = session.get(Conversation, taken_id)
+        assert stale is not None and stale.state == "bot"
+    service.take_over(db, mona, taken_id, rasa=None)  # ...when a mediator takes it over
+    since = utcnow()
+    with db.session() as session:
+        assert not handoff.assistant_unavailable(session, stale, since)
+        free = session.get(Conversation, free_id)
+        assert free is not None and handoff.assistant_unavailable(session, free, since)
+        assert handoff.assistant_unavailable(session, free, since)  # already waiting for the assistant: still
+    taken = conversation_of_id(db, taken_id)
+    assert (taken.state, taken.assigned_to, taken.handoff_reason) == ("with_mediator", mona.user_id, "proactive")
+    queued = conversation_of_id(db, free_id)
+    assert (queued.state, queued.handoff_reason, queued.assigned_to) == ("waiting", handoff.ASSISTANT_DOWN, None)
+
+
+def conversation_of_id(db: Database, conversation_id: str) -> Conversation:
+    with db.session() as session:
+        found = session.get(Conversation, conversation_id)
+        assert found is not None
+        return found
