@@ -148,7 +148,7 @@ def compare_systems(settings: Settings, content_dir: Path, queries_file: Path, o
         log("retrieval: Rasa FAQ baseline (write, train, serve)")
         trained = train_rasa_baseline(content_dir, rasa_languages, work_dir)
         add_rasa_baseline(result, trained, queries_file, out_of_scope_file, rasa_port)
-    result["systems"] = {name: systems[name] for name in SYSTEMS if name in systems}
+    result["systems"] = {name: result["systems"][name] for name in SYSTEMS if name in result["systems"]}
     return result
 
 
