@@ -136,7 +136,11 @@ def eval_all(
     from evaluation.run_all import RunOptions, run_all
 
     console = Console(stderr=True, width=160)
-    report, figures = run_all(RunOptions(quick=quick), say=lambda m: console.print(m, markup=False, highlight=False))
+    from evaluation.eval_stack import Ports
+    from passerelle.settings import get_settings
+
+    options = RunOptions(quick=quick, ports=Ports.configured(get_settings()))
+    report, figures = run_all(options, say=lambda m: console.print(m, markup=False, highlight=False))
     if "retrieval" in figures:
         _print_retrieval(console, figures["retrieval"])
     _print_gate(console, figures["gate"])
@@ -158,11 +162,13 @@ def eval_retrieval(
                                                       "none otherwise.")] = None,
     rasa: Annotated[bool, typer.Option("--rasa/--no-rasa", help="Train and compare the Rasa FAQ baseline.")] = True,
     rasa_port: Annotated[int | None, typer.Option("--rasa-port", help="127.0.0.1 port of the Rasa FAQ "
-                                                                      "baseline's server; default 5502.")] = None,
+                                                                      "baseline's server; default: the last of "
+                                                                      "eval_ports (5502).")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Report folder; default evaluation/reports/"
                                                            "<date>-retrieval-<kb name>/.")] = None,
 ) -> None:
     """Retrieval side by side (our search, each part alone, Rasa's FAQ) on any knowledge base."""
+    import dataclasses
     import datetime as dt
 
     from evaluation.eval_stack import Ports
@@ -187,7 +193,9 @@ def eval_retrieval(
             typer.echo(f"{kb}: {line} (left out)", err=True)
     out = out or REPORTS / f"{dt.date.today().isoformat()}-retrieval-{name}"
     console = Console(stderr=True, width=160)
-    ports = Ports() if rasa_port is None else Ports(rasa_faq=rasa_port)
+    ports = Ports.configured(settings)
+    if rasa_port is not None:
+        ports = dataclasses.replace(ports, rasa_faq=rasa_port)
     try:
         report, figures = run_retrieval(content_dir, queries, out_of_scope, out, with_rasa=rasa, ports=ports,
                                         say=lambda m: console.print(m, markup=False, highlight=False))

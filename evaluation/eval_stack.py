@@ -1,8 +1,8 @@
 """The whole assistant started for the evaluation, on ports and a data folder of its own.
 
 A running `make run` (8000/5005/5055) or end-to-end test is not disturbed: the evaluation uses
-ports of its own (8500-8549 / 5500-5549 by default) and a data folder of its own, with a fresh
-conversation database each time. The knowledge-base index is the one `make run` uses (never
+ports of its own (8500 and 5500-5502 by default, `eval_ports` in the settings) and a data folder
+of its own, with a fresh conversation database each time. The knowledge-base index is the one `make run` uses (never
 built twice); the Rasa model is trained in the data folder once and reused while its inputs do
 not change.
 """
@@ -30,6 +30,12 @@ class Ports:
     rasa: int = 5500
     actions: int = 5501
     rasa_faq: int = 5502
+
+    @classmethod
+    def configured(cls, settings: Settings) -> Ports:
+        """The ports of `settings.eval_ports` (PASSERELLE_EVAL_PORTS, e.g. '[18700,18701,18702,18703]')."""
+        web, rasa, actions, rasa_faq = settings.eval_ports
+        return cls(web=web, rasa=rasa, actions=actions, rasa_faq=rasa_faq)
 
 
 def stack_settings(base: Settings, data_dir: Path, ports: Ports) -> Settings:

@@ -13,13 +13,12 @@ measured on exactly the same folds.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
+from evaluation.processes import run_measured
 from evaluation.rasa_faq import rasa_env
 from passerelle.bot_data import write_question_examples
 from passerelle.settings import ROOT
@@ -66,14 +65,11 @@ def run_rasa_side(args: list[str], log: Path, cwd: Path) -> float:
     CPU time (user + system) is what the run costs whatever else the shared machine is doing;
     wall time is only an upper bound under load.
     """
-    before = os.times()
     with log.open("wb") as out:
-        result = subprocess.run([str(RASA_PYTHON), str(RASA_SIDE), *args], cwd=cwd, env=rasa_env(),
-                                stdout=out, stderr=subprocess.STDOUT, timeout=TIMEOUT_S, check=False)
-    after = os.times()
-    if result.returncode != 0:
+        finished = run_measured([str(RASA_PYTHON), str(RASA_SIDE), *args], out, rasa_env(), cwd, TIMEOUT_S)
+    if finished.returncode != 0:
         raise RuntimeError(f"{RASA_SIDE.name} {args[0]} failed; see {log}")
-    return round(after.children_user + after.children_system - before.children_user - before.children_system, 1)
+    return finished.cpu_seconds
 
 
 def cross_validate_data(data: Path, work: Path, config: Path = CONFIG, folds: int = FOLDS,

@@ -1,4 +1,4 @@
-"""Child processes the evaluation starts: one server at a time, always stopped, memory measured.
+"""Child processes the evaluation starts: one server at a time, always stopped, memory and CPU measured.
 
 Peak memory is the kernel's high-water mark (`VmHWM` in /proc/<pid>/status), summed over the
 process and its descendants: unlike a sampled RSS it cannot miss a short spike. psutil is not
@@ -10,10 +10,13 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import BinaryIO
 
 from passerelle.settings import ROOT
 
@@ -59,6 +62,37 @@ def peak_rss_mb(pid: int) -> float:
 def self_peak_rss_mb() -> float:
     """Peak resident memory of the current process, in MiB."""
     return round(_status_kb(os.getpid(), "VmHWM") / 1024, 1)
+
+
+@dataclass(frozen=True)
+class Finished:
+    """How a child process ended and what it cost."""
+
+    returncode: int
+    wall_seconds: float
+    cpu_seconds: float  # user + system of the child and the descendants it waited for
+
+
+def run_measured(command: list[str], out: BinaryIO, env: dict[str, str] | None = None, cwd: Path = ROOT,
+                 timeout_s: float | None = None) -> Finished:
+    """Run `command` to its end, its output to `out`; killed after `timeout_s`.
+
+    The CPU time is the kernel's count for this child alone (`wait4`), right even while other
+    children of the evaluation run beside it in other threads, which os.times() would mix in.
+    """
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
+    timer = threading.Timer(timeout_s, process.kill) if timeout_s is not None else None
+    if timer is not None:
+        timer.start()
+    try:
+        _, status, usage = os.wait4(process.pid, 0)
+    finally:
+        if timer is not None:
+            timer.cancel()
+    process.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait again
+    return Finished(process.returncode, round(time.perf_counter() - started, 1),
+                    round(usage.ru_utime + usage.ru_stime, 1))
 
 
 class Server:

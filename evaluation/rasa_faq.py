@@ -14,17 +14,16 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import yaml
 
-from evaluation.processes import Server
+from evaluation.processes import Finished, Server, run_measured
 from evaluation.retrieval import Ranker
 from knowledge_base.schema import Entry
 from passerelle.stack import RASA_BIN
@@ -43,6 +42,13 @@ class FaqProject:
     root: Path
     topics: int
     examples: int
+    languages: list[str] | None  # None: every language
+
+    def selector(self) -> dict[str, Any]:
+        """The ResponseSelector's epochs and seed, as configured: the report states them."""
+        config = yaml.safe_load((self.root / "config.yml").read_text(encoding="utf-8"))
+        step = next(s for s in config["pipeline"] if s["name"] == "ResponseSelector")
+        return {"epochs": step.get("epochs"), "random_seed": step.get("random_seed")}
 
     @property
     def model(self) -> Path:
@@ -92,11 +98,14 @@ def faq_examples(entries: list[Entry], languages: tuple[str, ...] | None) -> dic
     return examples
 
 
-def write_project(entries: list[Entry], languages: tuple[str, ...] | None, root: Path) -> FaqProject:
-    """Config, domain (one response per topic) and NLU data (one retrieval intent per topic)."""
+def write_project(entries: list[Entry], languages: tuple[str, ...] | None, root: Path,
+                  config: str | None = None) -> FaqProject:
+    """Config (`config`'s text, default CONFIG), domain (one response per topic) and NLU data
+    (one retrieval intent per topic)."""
     shutil.rmtree(root / "data", ignore_errors=True)  # the model stays: `train` reuses it if nothing changed
     (root / "data").mkdir(parents=True)
-    shutil.copyfile(CONFIG, root / "config.yml")
+    (root / "config.yml").write_text(CONFIG.read_text(encoding="utf-8") if config is None else config,
+                                     encoding="utf-8")
     examples = faq_examples(entries, languages)
     answers: dict[str, str] = {}
     for entry in sorted(entries, key=lambda e: e.language != "fr"):
@@ -107,28 +116,27 @@ def write_project(entries: list[Entry], languages: tuple[str, ...] | None, root:
     blocks = [f"- intent: {RETRIEVAL_INTENT}/{topic}\n  examples: |\n" + "".join(f"    - {t}\n" for t in texts)
               for topic, texts in examples.items()]
     (root / "data" / "nlu.yml").write_text('version: "3.1"\nnlu:\n' + "".join(blocks), encoding="utf-8")
-    return FaqProject(root, len(examples), sum(len(v) for v in examples.values()))
+    return FaqProject(root, len(examples), sum(len(v) for v in examples.values()),
+                      list(languages) if languages is not None else None)
 
 
-def train(project: FaqProject) -> float | None:
-    """`rasa train nlu` on the project; returns the wall-clock training time in seconds, or None
-    when the model of these very inputs is already there (training takes ~10 minutes here, most
-    of a full report's time, and re-running the report on unchanged content is the common case)."""
+def train(project: FaqProject) -> Finished | None:
+    """`rasa train nlu` on the project; returns its wall-clock and CPU time, or None when the
+    model of these very inputs is already there (training takes minutes, most of a first full
+    report's time, and re-running the report on unchanged content is the common case)."""
     digest = project.inputs_digest()
     if project.model.exists() and project.stamp.exists() and project.stamp.read_text() == digest:
         return None
     project.stamp.unlink(missing_ok=True)
-    started = time.perf_counter()
     with project.log.open("ab") as out:
-        result = subprocess.run(
+        finished = run_measured(
             [str(RASA_BIN), "train", "nlu", "--config", "config.yml", "--domain", "domain.yml", "--nlu", "data",
              "--out", "models", "--fixed-model-name", MODEL_NAME],
-            cwd=project.root, env=rasa_env(), stdout=out, stderr=subprocess.STDOUT, timeout=TRAIN_TIMEOUT_S,
-            check=False)
-    if result.returncode != 0 or not project.model.exists():
+            out, rasa_env(), project.root, TRAIN_TIMEOUT_S)
+    if finished.returncode != 0 or not project.model.exists():
         raise RuntimeError(f"rasa train nlu failed; see {project.log}")
     project.stamp.write_text(digest)
-    return time.perf_counter() - started
+    return finished
 
 
 def parse_ranking(parsed: dict[str, object]) -> list[tuple[str, float]]:

@@ -50,9 +50,11 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _trained(seconds: float | None) -> str:
+def _trained(seconds: float | None, cpu_seconds: float | None = None) -> str:
     """How the baseline's model came to be: trained in this run, or reused from one on the same inputs."""
-    return "model reused (trained earlier on the same inputs)" if seconds is None else f"trained in {seconds} s"
+    if seconds is None:
+        return "model reused (trained earlier on the same inputs)"
+    return f"trained in {seconds} s" + (f" ({cpu_seconds} s of CPU time)" if cpu_seconds is not None else "")
 
 
 def _faiss_cell(stages: dict[str, float]) -> str:
@@ -90,7 +92,9 @@ def _header(meta: dict[str, Any]) -> str:
             ["search", f"faiss-cpu {versions.get('faiss-cpu')}, bm25s {versions.get('bm25s')}"],
             ["other", f"rasa-sdk {versions.get('rasa-sdk')}, textstat {versions.get('textstat')}, "
                       f"langdetect {versions.get('langdetect')}, fastapi {versions.get('fastapi')}"],
-            ["time per section (s)", ", ".join(f"{k} {v:.0f}" for k, v in meta["section_seconds"].items())],
+            ["time per section (s)", ", ".join(
+                f"{k} {v:.0f}" + (" (in the background)" if k in meta.get("background_sections", []) else "")
+                for k, v in meta["section_seconds"].items())],
         ]),
     ]
     if meta.get("skipped"):
@@ -150,8 +154,11 @@ def _retrieval(r: dict[str, Any], pictures: list[str]) -> str:
     built = r.get("built", {})
     if "rasa_faq" in built:
         b = built["rasa_faq"]
+        selector = (f"ResponseSelector, {b['epochs']} epochs, seed {b['random_seed']} "
+                    f"({words['rasa_faq_epochs']}); " if b.get("epochs") else "")
         out.append(f"\nRasa FAQ baseline: {b['examples']} examples over {b['topics']} topics (languages: "
-                   f"{b['languages']}); {_trained(b['train_seconds'])}, server ready in "
+                   f"{b['languages']}); {selector}{_trained(b['train_seconds'], b.get('train_cpu_seconds'))}, "
+                   f"server ready in "
                    f"{b['server_start_seconds']} s, parse p50 {b['parse_p50_ms']} ms / p95 {b['parse_p95_ms']} ms, "
                    f"server peak memory {b['server_peak_rss_mb']} MiB.\n")
     for name in ("e5", "st"):

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from evaluation import rasa_faq
+from evaluation.processes import Finished
 from evaluation.retrieval import Query, evaluate_system, load_queries, load_texts, searcher_ranker
 from knowledge_base.build import ensure_index
 from knowledge_base.embedders import Embedder, get_embedder
@@ -123,7 +124,7 @@ def compare_systems(settings: Settings, content_dir: Path, queries_file: Path, o
                     rasa_languages: tuple[str, ...] | None = None,
                     log: Callable[[str], None] = print) -> dict[str, Any]:
     """Every system's figures on one knowledge base, plus what each system was built from."""
-    entries, queries, out_of_scope = load_inputs(content_dir, queries_file, out_of_scope_file)
+    _, queries, out_of_scope = load_inputs(content_dir, queries_file, out_of_scope_file)
     texts = [q.text for q in queries] + out_of_scope
     e5_settings = settings.model_copy(update={"embedder": "e5"})
     st_settings = settings.model_copy(update={"embedder": "sentence-transformers", "content_dir": content_dir,
@@ -141,19 +142,44 @@ def compare_systems(settings: Settings, content_dir: Path, queries_file: Path, o
         log("retrieval: sentence-transformers index and searches")
         st, built["st"] = _searcher(st_settings, content_dir, texts)
         systems["dense_st"] = evaluate_system(searcher_ranker(st, "dense"), queries, out_of_scope)
+    result = {"systems": systems, "built": built, "queries": len(queries), "out_of_scope": len(out_of_scope),
+              "content_dir": str(content_dir), "queries_file": str(queries_file), "fused_threshold": threshold}
     if with_rasa:
         log("retrieval: Rasa FAQ baseline (write, train, serve)")
-        systems["rasa_faq"], built["rasa_faq"] = _rasa_baseline(entries, rasa_languages, work_dir, rasa_port,
-                                                               queries, out_of_scope)
-    return {"systems": {name: systems[name] for name in SYSTEMS if name in systems}, "built": built,
-            "queries": len(queries), "out_of_scope": len(out_of_scope), "content_dir": str(content_dir),
-            "queries_file": str(queries_file), "fused_threshold": threshold}
+        trained = train_rasa_baseline(content_dir, rasa_languages, work_dir)
+        add_rasa_baseline(result, trained, queries_file, out_of_scope_file, rasa_port)
+    result["systems"] = {name: result["systems"][name] for name in SYSTEMS if name in result["systems"]}
+    return result
 
 
-def _rasa_baseline(entries: list[Entry], languages: tuple[str, ...] | None, work_dir: Path, port: int,
-                   queries: list[Query], out_of_scope: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+TrainedFaq = tuple[rasa_faq.FaqProject, Finished | None]
+"""The Rasa FAQ baseline's project and how its training went (None: the model was reused)."""
+
+
+def train_rasa_baseline(content_dir: Path, languages: tuple[str, ...] | None, work_dir: Path) -> TrainedFaq:
+    """The Rasa FAQ baseline's project, trained or reused.
+
+    Only the knowledge base goes into it, so `passerelle eval all` starts it in the background
+    while the sections that do not need it run."""
+    entries = [e for e in load_entries(content_dir)[0] if e.is_live]
     project = rasa_faq.write_project(entries, languages, work_dir / "rasa-faq")
-    train_s = rasa_faq.train(project)
+    return project, rasa_faq.train(project)
+
+
+def add_rasa_baseline(retrieval: dict[str, Any], trained: TrainedFaq, queries_file: Path,
+                      out_of_scope_file: Path | None, port: int) -> None:
+    """Serve the trained baseline, score it on the same messages and add it to `retrieval` (the
+    figures of `compare_systems`), in the systems' usual order."""
+    content_dir = Path(retrieval["content_dir"])
+    _, queries, out_of_scope = load_inputs(content_dir, queries_file, out_of_scope_file)
+    figures, built = _rasa_baseline(*trained, port, queries, out_of_scope)
+    systems = {**retrieval["systems"], "rasa_faq": figures}
+    retrieval["systems"] = {name: systems[name] for name in SYSTEMS if name in systems}
+    retrieval["built"]["rasa_faq"] = built
+
+
+def _rasa_baseline(project: rasa_faq.FaqProject, training: Finished | None, port: int, queries: list[Query],
+                   out_of_scope: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
     latencies: list[float] = []
     with rasa_faq.served(project, port) as (rank, server):
         def timed(text: str) -> list[tuple[str, float]]:
@@ -165,8 +191,9 @@ def _rasa_baseline(entries: list[Entry], languages: tuple[str, ...] | None, work
         peak = server.peak_rss_mb()
     latencies.sort()
     return figures, {"topics": project.topics, "examples": project.examples,
-                     "languages": list(languages) if languages else "all",
-                     "train_seconds": None if train_s is None else round(train_s, 1),
+                     "languages": project.languages or "all", **project.selector(),
+                     "train_seconds": None if training is None else training.wall_seconds,
+                     "train_cpu_seconds": None if training is None else training.cpu_seconds,
                      "server_start_seconds": round(server.ready_s or 0.0, 1),
                      "parse_p50_ms": round(statistics.median(latencies), 1) if latencies else None,
                      "parse_p95_ms": round(latencies[int(0.95 * (len(latencies) - 1))], 1) if latencies else None,

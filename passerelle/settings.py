@@ -106,6 +106,10 @@ class Settings(BaseSettings):
     rasa_token: str = ""
     rasa_timeout_s: float = 20.0
     action_port: int = 5055
+    eval_ports: tuple[int, int, int, int] = Field(
+        default=(8500, 5500, 5501, 5502),
+        description="127.0.0.1 ports of the stack `passerelle eval` starts: web, Rasa, action server, Rasa FAQ "
+        "baseline (apart from `make run`'s, so both can run at once)")
 
     # storage and privacy
     database_url: str = ""

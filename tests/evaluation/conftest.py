@@ -32,7 +32,8 @@ def figures() -> dict[str, Any]:
             "levels": {"claim": {"correct": 10, "none": 2}}, "misses": [], "false_flags": []}
     return {
         "meta": {"date": "2026-01-02", "mode": "quick", "command": "passerelle eval all --quick",
-                 "total_seconds": 99.0, "section_seconds": {"retrieval": 10.0}, "errors": {"nlu": "RuntimeError: x"},
+                 "total_seconds": 99.0, "section_seconds": {"retrieval": 10.0, "nlu": 30.0},
+                 "background_sections": ["nlu"], "errors": {"nlu": "RuntimeError: x"},
                  "skipped": ["NLU cross-validation"], "load_average_end": [1.0, 1.0, 1.0],
                  "machine": {"cpu": "Test CPU", "cores": 2, "memory_gib": 24.0, "os": "Linux",
                              "load_average_start": [0.5, 0.5, 0.5]},
@@ -44,7 +45,8 @@ def figures() -> dict[str, Any]:
         "retrieval": {"systems": systems, "queries": 10, "out_of_scope": 3, "content_dir": "kb",
                       "queries_file": "dev_queries.jsonl", "fused_threshold": 0.8,
                       "built": {"rasa_faq": {"topics": 2, "examples": 20, "languages": ["fr", "en"],
-                                             "train_seconds": 61.5, "server_start_seconds": 20.0,
+                                             "epochs": 30, "random_seed": 42, "train_seconds": 61.5,
+                                             "train_cpu_seconds": 90.2, "server_start_seconds": 20.0,
                                              "parse_p50_ms": 12.0, "parse_p95_ms": 30.0,
                                              "server_peak_rss_mb": 700.0}}},
         "triage": {"test": {"urgency": urgency, "myth": myth}},

@@ -1,11 +1,13 @@
-"""Reading Rasa's cross-validation intent report."""
+"""Rasa's cross-validation: its data, its intent report, what it scores."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from evaluation.nlu_eval import prepare_data, read_intent_report
+import pytest
+
+from evaluation.nlu_eval import cross_validate_data, prepare_data, read_intent_report
 from passerelle.settings import ROOT
 
 
@@ -29,3 +31,33 @@ def test_data_is_the_hand_written_files_plus_the_generated_questions(tmp_path: P
     names = sorted(p.name for p in data.iterdir())
     assert names == sorted([p.name for p in (ROOT / "bot" / "data" / "nlu").glob("*.yml")] + ["kb_questions.yml"])
     assert "- intent: ask_question" in (data / "kb_questions.yml").read_text(encoding="utf-8")
+
+
+TINY_CONFIG = """recipe: default.v1
+language: fr
+pipeline:
+  - name: WhitespaceTokenizer
+  - name: CountVectorsFeaturizer
+  - name: LogisticRegressionClassifier
+    random_state: 42
+policies: []
+"""
+
+
+@pytest.mark.slow
+def test_cross_validation_scores_the_test_folds_only(tmp_path: Path) -> None:
+    """Slow: Rasa cross-validates a tiny set; each fold's training part is not parsed again."""
+    data = tmp_path / "data"
+    data.mkdir()
+    words = {"greet": ["bonjour", "salut", "coucou", "bonsoir", "hello", "bjr"],
+             "goodbye": ["au revoir", "à plus", "bye", "ciao", "bonne journée", "a bientot"],
+             "thank": ["merci", "merci bien", "thanks", "mrc", "merci beaucoup", "super merci"]}
+    (data / "nlu.yml").write_text('version: "3.1"\nnlu:\n' + "".join(
+        f"- intent: {name}\n  examples: |\n" + "".join(f"    - {text}\n" for text in texts)
+        for name, texts in words.items()), encoding="utf-8")
+    config = tmp_path / "config.yml"
+    config.write_text(TINY_CONFIG, encoding="utf-8")
+    figures = cross_validate_data(data, tmp_path / "work", config, folds=3)
+    assert figures["examples"] == 18 and set(figures["intents"]) == set(words)
+    log = (tmp_path / "work" / "rasa-test-nlu.log").read_text(encoding="utf-8")
+    assert "test Accuracy" in log and "train Accuracy" not in log

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from evaluation.processes import Server, peak_rss_mb, process_tree, self_peak_rss_mb
+from evaluation.processes import Server, peak_rss_mb, process_tree, run_measured, self_peak_rss_mb
 
 
 def _alive(pid: int) -> bool:
@@ -45,3 +47,24 @@ def test_waiting_on_a_process_that_died_fails_at_once(tmp_path: Path) -> None:
     server = Server("dies", [sys.executable, "-c", "raise SystemExit(3)"], tmp_path / "dies.log")
     with server, pytest.raises(RuntimeError, match="exited early"):
         server.wait_until(lambda: False, timeout_s=30)
+
+
+def test_a_measured_child_counts_its_own_cpu_time_only(tmp_path: Path) -> None:
+    """Two children at once, as in `eval all`: each one's CPU time is its own, not the other's."""
+    burn = [sys.executable, "-c", "import time; end = time.process_time() + 0.5\nwhile time.process_time() < end: pass"]
+    with (tmp_path / "other.log").open("wb") as out:
+        other = subprocess.Popen(burn, stdout=out)
+    reaper = threading.Thread(target=other.wait)  # ends, and is waited for, while the measured child runs
+    reaper.start()
+    slow = [sys.executable, "-c", "import time; time.sleep(1.5); print('done')"]
+    with (tmp_path / "slow.log").open("wb") as out:
+        finished = run_measured(slow, out, timeout_s=30)
+    reaper.join()
+    assert other.returncode == 0
+    assert finished.returncode == 0 and finished.wall_seconds >= 1.5
+    assert finished.cpu_seconds < 0.4  # the sleeper's own start-up, not the other's 0.5 s
+    assert (tmp_path / "slow.log").read_text() == "done\n"
+    with (tmp_path / "fail.log").open("wb") as out:
+        assert run_measured([sys.executable, "-c", "raise SystemExit(3)"], out).returncode == 3
+    with (tmp_path / "hang.log").open("wb") as out:
+        assert run_measured([sys.executable, "-c", "import time; time.sleep(30)"], out, timeout_s=1).returncode < 0

@@ -73,3 +73,33 @@ def test_parse_ranking_reads_the_response_selector() -> None:
                             {"id": 2, "confidence": 0.1, "intent_response_key": "faq/carte-vitale"}]}}}
     assert parse_ranking(parsed) == [("ame", 0.8), ("carte-vitale", 0.1)]
     assert parse_ranking({"intent": {"name": "greet"}}) == []
+
+
+def test_epoch_variants_change_only_the_response_selectors_epochs() -> None:
+    import yaml
+
+    from evaluation.rasa_faq import CONFIG
+    from evaluation.rasa_faq_epochs import config_with_epochs
+
+    shipped, variant = yaml.safe_load(CONFIG.read_text(encoding="utf-8")), yaml.safe_load(config_with_epochs(7))
+    selector = next(step for step in variant["pipeline"] if step["name"] == "ResponseSelector")
+    assert selector["epochs"] == 7 and selector["random_seed"] == 42
+    selector["epochs"] = next(s for s in shipped["pipeline"] if s["name"] == "ResponseSelector")["epochs"]
+    assert variant == shipped
+
+
+def test_epoch_report_lists_the_queries_whose_rank_changed() -> None:
+    from evaluation.rasa_faq_epochs import rank_changes, render
+
+    def run(epochs: int, ranks: list[int]) -> dict:
+        return {"epochs": epochs, "topics": 2, "examples": 9, "recall@1": 0.5, "recall@3": 1.0, "mrr": 0.75,
+                "answered_right": 0.5, "answered_wrong": 0.0, "out_of_scope_rejected": 0.85,
+                "answer_precision": 1.0, "train_seconds": 60.0, "train_cpu_seconds": 50.0,
+                "load_average_before": [1.0], "load_average_after": [2.0],
+                "ranks": [{"text": f"q{i}", "gold": f"t{i}", "rank": r, "got": []} for i, r in enumerate(ranks)]}
+
+    reference, other = run(100, [1, 2, 0]), run(50, [1, 1, 3])
+    assert [c["text"] for c in rank_changes(reference, other)] == ["q1", "q2"]
+    text = render({"meta": {"date": "2026-11-23", "cores": 2}, "runs": [reference, other]})
+    assert "| 100 | 50.0% | 100.0% | 0.750 |" in text and "60 (50)" in text
+    assert "50 epochs against 100: 2 of 3 queries changed rank" in text and "| q2 | t2 | 0 | 3 |" in text

@@ -25,6 +25,7 @@ def test_every_section_is_rendered_with_its_explanations(figures: dict[str, Any]
         assert heading in report
     assert "`0123456789ab` a commit (plus uncommitted changes)" in report
     assert "Test CPU, 2 cores" in report
+    assert "retrieval 10, nlu 30 (in the background)" in report
     assert "in 99 s. Every number" in report  # no CPU time recorded
     assert "in 99 s (321 s of CPU time" in render({**figures, "meta": {**figures["meta"], "cpu_seconds": 321.0}}, {})
     assert "**Section nlu failed**: RuntimeError: x" in report
@@ -32,7 +33,8 @@ def test_every_section_is_rendered_with_its_explanations(figures: dict[str, Any]
     assert "| urgency recall | >= 98.0% | issue 4 | 90.0% | **FAIL** |" in report
     assert "| myth recall | >= 85.0% | issue 4 | - | **FAIL (missing)** |" in report
     assert wording()["retrieval"]["recall@1"] in report
-    assert "Rasa FAQ (ResponseSelector)" in report and "trained in 61.5 s" in report
+    assert "Rasa FAQ (ResponseSelector)" in report and "trained in 61.5 s (90.2 s of CPU time)" in report
+    assert "ResponseSelector, 30 epochs, seed 42 (" in report
     reused = {**figures["retrieval"], "built": {"rasa_faq": {**figures["retrieval"]["built"]["rasa_faq"],
                                                              "train_seconds": None}}}
     assert "model reused (trained earlier" in render({**figures, "retrieval": reused}, {})

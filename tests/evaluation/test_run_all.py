@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,27 @@ def test_a_failing_section_is_recorded_and_the_next_one_still_runs() -> None:
     assert sections.errors == {"broken": "KeyError: 'missing'"}
     assert set(sections.seconds) == {"broken", "fine"}
     assert any("broken FAILED" in line for line in said)
+
+
+def test_a_background_section_runs_beside_the_next_ones_and_is_timed_and_recorded_alike() -> None:
+    sections = Sections(say=lambda _line: None)
+    started = threading.Event()
+    finish = threading.Event()
+
+    def background() -> str:
+        started.set()
+        assert finish.wait(10)
+        return "trained"
+
+    join = sections.start("training", background)
+    assert started.wait(10)
+    assert sections.run("foreground", lambda: 42) == 42  # ran while the background one waited
+    finish.set()
+    assert join() == "trained"
+    assert sections.start("broken", lambda: {}["missing"])() is None
+    assert sections.errors == {"broken": "KeyError: 'missing'"}
+    assert set(sections.seconds) == {"training", "foreground", "broken"}
+    assert sections.background == ["training", "broken"]
 
 
 def test_options_name_the_report_folder_by_date_and_mode(tmp_path: Path) -> None:
