@@ -1,0 +1,46 @@
+"""The numpy detector gives langdetect's own probabilities, bit for bit, on real messages."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from langdetect import DetectorFactory
+from langdetect import detect_langs as langdetect_langs
+from langdetect.lang_detect_exception import LangDetectException
+
+from passerelle.langdetect_numpy import detect_langs
+from passerelle.settings import ROOT
+
+DATA = ROOT / "evaluation" / "data"
+ODD = ["AIDE", "HELP", "ok", "c koi mon espace santé", "مرحبا كيف حالك", "", "123", "😀 😀", "a" * 5000,
+       "Bonjour https://ameli.fr/x?y=1 moi@example.org merci"]
+
+
+def _texts() -> list[str]:
+    texts = [json.loads(line)["text"] for path in sorted(DATA.glob("*.jsonl"))
+             for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return texts + ODD
+
+
+def _guesses(detect, text: str) -> list[tuple[str, float]] | str:  # type: ignore[no-untyped-def]
+    try:
+        return [(guess.lang, guess.prob) for guess in detect(text)]
+    except LangDetectException as exc:
+        return f"error: {exc}"
+
+
+@pytest.mark.parametrize(("seed", "count"), [(0, None), (7, 300)])  # 0: the seed passerelle.language sets
+def test_same_probabilities_as_langdetect(seed: int, count: int | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(DetectorFactory, "seed", seed)
+    texts = _texts()[-count:] if count else _texts()
+    assert len(texts) >= 300
+    differing = [text for text in texts if _guesses(detect_langs, text) != _guesses(langdetect_langs, text)]
+    assert differing == []
+
+
+def test_no_features_is_an_error_as_in_langdetect() -> None:
+    with pytest.raises(LangDetectException):
+        detect_langs("123 456")
+    with pytest.raises(LangDetectException):
+        langdetect_langs("123 456")
