@@ -24,7 +24,7 @@ from langdetect.language import Language
 PROFILE_CACHE = 50_000  # n-gram profiles kept as arrays (~440 bytes each); a profile has ~170k n-grams
 
 
-class NumpyDetector(Detector):  # type: ignore[misc]
+class NumpyDetector(Detector):
     """A `langdetect.detector.Detector` whose probability updates are numpy operations."""
 
     def __init__(self, factory: Any, profile: Any) -> None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import pytest
 from langdetect import DetectorFactory
 from langdetect import detect_langs as langdetect_langs
 from langdetect.lang_detect_exception import LangDetectException
+from langdetect.language import Language
 
 from passerelle.langdetect_numpy import detect_langs
 from passerelle.settings import ROOT
@@ -23,7 +25,7 @@ def _texts() -> list[str]:
     return texts + ODD
 
 
-def _guesses(detect, text: str) -> list[tuple[str, float]] | str:  # type: ignore[no-untyped-def]
+def _guesses(detect: Callable[[str], list[Language]], text: str) -> list[tuple[str, float]] | str:
     try:
         return [(guess.lang, guess.prob) for guess in detect(text)]
     except LangDetectException as exc:
