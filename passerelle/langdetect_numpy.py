@@ -12,6 +12,7 @@ the evaluation data.
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 from typing import Any
 
@@ -66,17 +67,29 @@ class NumpyDetector(Detector):
         return float(prob.max())
 
 
-@lru_cache(maxsize=1)
+_LOADING = threading.Lock()
+_LOADED: tuple[Any, Any] | None = None
+
+
 def _factory() -> tuple[Any, Any]:
-    """langdetect's shared profiles (loaded once, as `detect_langs` does) and their array view."""
-    detector_factory.init_factory()
-    factory = detector_factory._factory  # noqa: SLF001 - the profiles detect_langs itself uses
+    """langdetect's shared profiles (loaded once, as `detect_langs` does) and their array view.
 
-    @lru_cache(maxsize=PROFILE_CACHE)
-    def profile(word: str) -> np.ndarray:
-        return np.array(factory.word_lang_prob_map[word], dtype=np.float64)
+    Under a lock: langdetect's `init_factory` publishes its factory before loading the profiles,
+    so a second thread (the gateway's warm-up and its workers start together) could get a factory
+    with a handful of its 55 languages.
+    """
+    global _LOADED  # noqa: PLW0603 - loaded once per process, like langdetect's own factory
+    with _LOADING:
+        if _LOADED is None:
+            detector_factory.init_factory()
+            factory = detector_factory._factory  # noqa: SLF001 - the profiles detect_langs itself uses
 
-    return factory, profile
+            @lru_cache(maxsize=PROFILE_CACHE)
+            def profile(word: str) -> np.ndarray:
+                return np.array(factory.word_lang_prob_map[word], dtype=np.float64)
+
+            _LOADED = (factory, profile)
+        return _LOADED
 
 
 def detect_langs(text: str) -> list[Language]:

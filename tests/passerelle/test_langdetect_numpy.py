@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 
 import pytest
@@ -46,3 +49,27 @@ def test_no_features_is_an_error_as_in_langdetect() -> None:
         detect_langs("123 456")
     with pytest.raises(LangDetectException):
         langdetect_langs("123 456")
+
+
+def test_threads_starting_together_all_get_the_full_profiles() -> None:
+    """The gateway's warm-up and its workers detect at once in a new process: none may see a
+    half-loaded set of languages (langdetect publishes its factory before loading it)."""
+    script = (
+        "import threading\n"
+        "import passerelle.language  # noqa: F401 - seeds langdetect, as the gateway does\n"
+        "from passerelle.langdetect_numpy import detect_langs\n"
+        "results, errors = [], []\n"
+        "def run():\n"
+        "    try:\n"
+        "        results.append([(g.lang, g.prob) for g in detect_langs('bonjour je voudrais ma carte vitale')])\n"
+        "    except Exception as exc:\n"
+        "        errors.append(repr(exc))\n"
+        "threads = [threading.Thread(target=run) for _ in range(8)]\n"
+        "[t.start() for t in threads]; [t.join() for t in threads]\n"
+        "assert not errors, errors\n"
+        "assert len(results) == 8 and all(r == results[0] for r in results), results\n"
+        "assert results[0][0][0] == 'fr'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, check=False)
+    assert done.returncode == 0, done.stderr
