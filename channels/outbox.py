@@ -431,7 +431,46 @@ class Outbox:
         self._retry_later(row_id, "interrupted send not found at Twilio")
 
     def record_status(self, row_id: str | None, sid: str, twilio_status: str, error_code: str | None) -> bool:
-        """A status callback: move the row forward (never back); False if the message is unknown."""
+        """A status callback: move the row forward (never back); False if the message is unknown.
+
+        Two callbacks arrive for every reply sent ("sent", then "delivered"), so their common case
+        is one read of the row's status and one compare-and-set update, without loading the row
+        into the ORM; a failure or a "read" (which change meta, and maybe the conversation) take
+        the row's lock and go the long way.
+        """
+        new = _FROM_TWILIO.get(twilio_status)
+        if twilio_status == "read" or new == OutboundStatus.failed.value:
+            return self._record_status_locked(row_id, sid, twilio_status, error_code)
+        with self.db.session() as session:
+            while True:
+                columns = select(Message.id, Message.direction, Message.status, Message.provider_sid)
+                found = session.execute(columns.where(Message.id == row_id) if row_id else
+                                        columns.where(Message.provider_sid == sid)).first()
+                if found is None and row_id:  # not our row id: look the message up by Twilio's sid
+                    row_id = None
+                    continue
+                if found is None or found.direction != "out":
+                    return False
+                row_id = found.id
+                moves = new is not None and _RANK.get(found.status, 0) < _RANK[new]
+                if not moves and found.provider_sid:
+                    return True
+                values: dict[str, Any] = {"provider_sid": func.coalesce(Message.provider_sid, sid)}
+                if moves:
+                    values["status"] = new
+                # Compare-and-set: if the sender (or another callback) moved the row since the
+                # read, nothing is written and the row is read again; statuses only move forward.
+                changed = session.execute(update(Message).where(Message.id == found.id,
+                                                                Message.status == found.status)
+                                          .values(**values).execution_options(synchronize_session=False))
+                if changed.rowcount:  # type: ignore[attr-defined]
+                    break
+        if moves and found.status == OutboundStatus.sending.value:
+            self._wake.set()  # its conversation's next row may go now
+        return True
+
+    def _record_status_locked(self, row_id: str | None, sid: str, twilio_status: str, error_code: str | None) -> bool:
+        """`record_status` for callbacks that change more than the status (failed, read)."""
         with self.db.session() as session:
             if not row_id or session.get(Message, row_id) is None:
                 row_id = session.scalar(select(Message.id).where(Message.provider_sid == sid))

@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from langdetect import DetectorFactory, detect_langs
+from langdetect import DetectorFactory
 from langdetect.lang_detect_exception import LangDetectException
 
+from passerelle.langdetect_numpy import detect_langs
 from passerelle.text import fold
 
 DetectorFactory.seed = 0  # langdetect is random by default; answers must be reproducible
