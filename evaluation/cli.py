@@ -15,14 +15,15 @@ eval_app = typer.Typer(help="Evaluation: measure the assistant on labelled data.
 
 
 class Split(StrEnum):
-    """Which labelled files to measure on: the learned triage trains on `tune` only; `test`
-    measures, `holdout` was run once and read (no longer blind), `blind` is run once at the end
+    """Which labelled files to measure on: `tune`, `holdout` and `blind` train the learned triage
+    (their figures are training-set figures); `test` measures; `blind2` is run once at the end
     of a piece of tuning work (evaluation/data/README.md)."""
 
     tune = "tune"
     test = "test"
     holdout = "holdout"
     blind = "blind"
+    blind2 = "blind2"
 
 
 def _pct(value: float | None) -> str:
