@@ -15,10 +15,9 @@ eval_app = typer.Typer(help="Evaluation: measure the assistant on labelled data.
 
 
 class Split(StrEnum):
-    """Which labelled files to measure on: the learned triage trains on `tune` only; `test`
-    measures, `holdout` was run once and read (no longer blind), `blind` was run once at the end
-    of triage v3 and read; `blind2`, written before triage v4's tuning, is run once at its end
-    (evaluation/data/README.md)."""
+    """Which labelled files to measure on: `tune`, `holdout` and `blind` train the learned triage
+    (their figures are training-set figures); `test` measures; `blind2` is run once at the end
+    of a piece of tuning work (evaluation/data/README.md)."""
 
     tune = "tune"
     test = "test"

@@ -8,14 +8,13 @@ Labelled files (JSON Lines):
   question on a myth's subject) or "ordinary";
 - the dev set (evaluation/data/dev_queries.jsonl, {"text", "gold"}): its urgent topics are
   urgency positives and its myth topics myth positives; every other query is ordinary.
-Splits: the *_tune files (with the team's own examples, passerelle/triage/training_data.py) train
-the learned models, so their figures are training-set figures; the method and thresholds were
-chosen with `cross_validate` over that tuning material (`python -m evaluation.triage_eval
---cross-validate`): out-of-fold verdicts, 5-fold and "without each file" (each file was written
-at another time with other phrasings: the closest thing to new messages). *_test measures what
-was chosen; *_holdout, written apart by someone else, was run once and read; *_blind, written
-before triage v3's tuning, was run once at its end and read; *_blind2, written apart before
-triage v4's tuning, is run once at the end of that work.
+Splits: the *_tune, *_holdout and *_blind files (with the team's own examples,
+passerelle/triage/training_data.py) train the learned models, so their figures are training-set
+figures; the method and thresholds were chosen with `cross_validate` and `sweep` over that
+tuning material (`python -m evaluation.triage_eval --cross-validate | --sweep`): out-of-fold
+verdicts, 5-fold and "without each file" (each file was written at another time with other
+phrasings: the closest thing to new messages). *_test measures what was chosen; *_blind2,
+written apart, is run once at the end of a piece of tuning work.
 Messages are triaged as they arrive: language detected, not given.
 """
 
@@ -26,6 +25,7 @@ import json
 import statistics
 import time
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -35,10 +35,14 @@ from sklearn.model_selection import StratifiedKFold
 
 from knowledge_base.schema import Kind
 from passerelle.text import normalise
+from passerelle.triage.learned import ClaimReading, UrgencyReading
 from passerelle.triage.model_store import TrainingSet, train_on, training_set
+from passerelle.triage.myth import gather_evidence
+from passerelle.triage.patterns import PatternReading
 from passerelle.triage.references import KnowledgeView
 from passerelle.triage.service import Triage
 from passerelle.triage.training_data import MYTH_FILES, Example, labelled_examples
+from passerelle.triage.urgency import ModelCutoffs, combined_verdict
 from passerelle.triage.verdicts import TriageVerdict
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -261,6 +265,74 @@ def cross_validate(triage: Triage, folds: int = CV_FOLDS, seed: int = CV_SEED) -
     return report
 
 
+@dataclass(frozen=True)
+class FoldReading:
+    """What triage's parts say about one labelled message, from models trained without it: what
+    a threshold sweep needs to replay the decision rules at any cutoff without training again."""
+
+    example: Example
+    patterns: PatternReading
+    urgency: UrgencyReading
+    evidence_score: float  # the myth evidence score (0 when the index holds no myth)
+    claim: ClaimReading | None
+
+
+URGENT_GRID = (0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7)
+CALM_GRID = (0.85, 0.9, 0.95, 0.98)
+VETO_GRID = (0.1, 0.2, 0.3)
+MYTH_GRID = (0.4, 0.45, 0.5, 0.55, 0.6, 0.65)
+
+
+def fold_readings(triage: Triage, folds: int = CV_FOLDS, seed: int = CV_SEED) -> list[FoldReading]:
+    """Out-of-fold readings of every labelled message (same folds as `cross_validate`), from the
+    vectors training already computed, so no message is embedded again."""
+    view = KnowledgeView.build(triage.searcher.snapshot, triage.is_emergency_question)
+    data = training_set(view, triage.searcher.embedder, triage.is_emergency_question)
+    strata = [f"{e.source}:{e.group}" for e in data.labelled]
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    readings: list[FoldReading] = []
+    for _, test_index in splitter.split(np.zeros(len(strata)), strata):
+        held_out = np.zeros(len(strata), dtype=bool)
+        held_out[test_index] = True
+        model = train_on(data, ~held_out)
+        for i in test_index:
+            example, vector = data.labelled[i], data.labelled_vectors[i]
+            evidence = gather_evidence(example.text, view, view.similarities(vector), triage.cues.read(example.text))
+            readings.append(FoldReading(example, triage.patterns.read(example.text),
+                                        model.read_urgency(example.text, vector),
+                                        evidence.score() if evidence is not None else 0.0,
+                                        model.read_claim(vector)))
+    return readings
+
+
+def sweep(readings: list[FoldReading]) -> dict[str, Any]:
+    """Urgency recall and false alarms per group for each (urgent, calm, veto) cutoff triple, and
+    myth precision and recall for each high threshold, over out-of-fold readings."""
+    urgency_rows, myth_rows = [], []
+    urgency = [r for r in readings if r.example.source not in MYTH_SOURCES]
+    for cutoffs in (ModelCutoffs(u, c, v) for u in URGENT_GRID for c in CALM_GRID for v in VETO_GRID):
+        alarms: Counter[str] = Counter()
+        totals: Counter[str] = Counter()
+        for r in urgency:
+            group = "urgent" if r.example.urgent else r.example.group
+            totals[group] += 1
+            alarms[group] += combined_verdict(r.patterns, r.urgency, cutoffs).urgent
+        urgency_rows.append({"urgent": cutoffs.urgent, "calm": cutoffs.calm, "veto": cutoffs.veto,
+                             "recall": _rate(alarms["urgent"], totals["urgent"]),
+                             **{f"{g}_false_alarms": _rate(alarms[g], totals[g]) for g in sorted(totals)
+                                if g != "urgent"}})
+    myth = [r for r in readings if r.example.source in MYTH_SOURCES]
+    for high in MYTH_GRID:
+        flagged = right = 0
+        for r in myth:
+            score = r.evidence_score if r.claim is None else (r.evidence_score + r.claim.probability) / 2
+            flagged += score >= high
+            right += score >= high and r.claim is not None and r.claim.topic == r.example.myth
+        positives = sum(r.example.myth is not None for r in myth)
+        myth_rows.append({"high": high, "precision": _rate(right, flagged), "recall": _rate(right, positives)})
+    return {"urgency": urgency_rows, "myth": myth_rows}
+
+
 def _summary(title: str, part: dict[str, Any]) -> list[str]:
     lines = []
     if part.get("urgency"):
@@ -307,14 +379,17 @@ def evaluate_split(triage: Triage, split: str) -> dict[str, Any]:
 
 
 def main() -> None:
-    """`python -m evaluation.triage_eval (--cross-validate | --split SPLIT) [--json-out FILE]`.
+    """`python -m evaluation.triage_eval (--cross-validate | --sweep | --split SPLIT) [--json-out FILE]`.
 
-    `--cross-validate` measures choices on the tuning material; `--split blind2` is the one run
-    of the final method on the current blind set (`passerelle eval triage --split ...` prints tables).
+    `--cross-validate` measures choices on the tuning material; `--sweep` gives the same
+    out-of-fold figures at every cutoff of the grids, to choose the thresholds; `--split blind2`
+    is the one run of the final method on the blind set (`passerelle eval triage --split ...`
+    prints tables).
     """
     parser = argparse.ArgumentParser(description=main.__doc__)
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--cross-validate", action="store_true")
+    mode.add_argument("--sweep", action="store_true", help="out-of-fold figures at every cutoff of the grids")
     mode.add_argument("--split")
     parser.add_argument("--json-out", type=Path)
     args = parser.parse_args()
@@ -325,7 +400,10 @@ def main() -> None:
     settings = get_settings()
     built = ensure_index(settings.content_dir, settings, progress=False)
     triage = Triage(settings, Searcher(settings, index_root=built.index_root))
-    if args.cross_validate:
+    if args.sweep:
+        report = sweep(fold_readings(triage))
+        lines = [json.dumps(row) for row in report["urgency"] + report["myth"]]
+    elif args.cross_validate:
         report = cross_validate(triage)
         lines = _summary(f"{CV_FOLDS}-fold", report["folds"])
         for name, part in report["without_file"].items():

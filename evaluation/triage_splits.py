@@ -1,7 +1,8 @@
-"""Triage figures for the report: the test split, and the holdout split when its files exist.
+"""Triage figures for the report: the test split.
 
-The tune split is left out on purpose: thresholds and patterns were chosen on it, so its figures
-say nothing about new messages. The measuring itself is evaluation/triage_eval.py's.
+The tune, holdout and blind splits are left out on purpose: the models train on them and the
+thresholds and patterns were chosen on them, so their figures say nothing about new messages;
+the blind2 split is run once, by hand. The measuring itself is evaluation/triage_eval.py's.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 from evaluation.triage_eval import DATA_DIR, Timed, evaluate_myth, evaluate_urgency, read_jsonl
 from passerelle.triage.service import Triage
 
-REPORTED_SPLITS = ("test", "holdout")
+REPORTED_SPLITS = ("test",)
 
 
 def evaluate_splits(triage: Triage, splits: tuple[str, ...] = REPORTED_SPLITS) -> dict[str, Any]:

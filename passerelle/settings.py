@@ -72,7 +72,7 @@ class Settings(BaseSettings):
         "when no learned model could be trained",
     )
     urgency_model_threshold: float = Field(
-        default=0.6, description="learned probability from which a message no pattern caught is urgent"
+        default=0.5, description="learned probability from which a message no pattern caught is urgent"
     )
     urgency_model_calm_threshold: float = Field(
         default=0.95, description="the same when the context is calming (idiom, past event, media, information)"

@@ -114,3 +114,35 @@ def test_every_split_has_its_two_labelled_files(split: Split) -> None:
     assert all(row["urgent"] == (row["group"] == "urgent") == (row["category"] is not None) for row in urgency)
     assert {row["group"] for row in myth} == {"claim", "sincere", "ordinary"}
     assert all((row["group"] == "claim") == (row["myth"] is not None) for row in myth)
+def test_the_sweep_replays_the_decision_rule_at_each_cutoff() -> None:
+    """Out-of-fold readings replayed: a lower urgent cutoff catches more, and a pattern situation
+    is urgent at every cutoff; the myth side counts a flag right only with the right topic."""
+    from evaluation.triage_eval import FoldReading, sweep
+    from passerelle.triage.learned import ClaimReading, UrgencyReading
+    from passerelle.triage.patterns import load_patterns
+    from passerelle.triage.training_data import Example
+
+    patterns = load_patterns()
+
+    def urgency(text: str, probability: float, category: str | None, group: str) -> FoldReading:
+        example = Example(text, category is not None, category, None, group, "urgency_tune.jsonl")
+        return FoldReading(example, patterns.read(text), UrgencyReading(probability, "cardiac"), 0.0, None)
+
+    def myth(text: str, gold: str | None, score: float, topic: str) -> FoldReading:
+        example = Example(text, False, None, gold, "claim" if gold else "sincere", "myth_tune.jsonl")
+        return FoldReading(example, patterns.read(text), UrgencyReading(0.0, "cardiac"), score,
+                           ClaimReading(score, topic))
+
+    readings = [urgency("je veux mourir", 0.01, "suicide", "urgent"),
+                urgency("quelque chose d inhabituel", 0.52, "cardiac", "urgent"),
+                urgency("rendez vous demain", 0.47, None, "harmless"),
+                myth("le vaccin donne l autisme", "mythe-x", 0.7, "mythe-x"),
+                myth("le vaccin c est a quel age", None, 0.5, "mythe-x")]
+    report = sweep(readings)
+    rows = {(r["urgent"], r["calm"], r["veto"]): r for r in report["urgency"]}
+    assert rows[(0.45, 0.95, 0.2)]["recall"] == 1.0 and rows[(0.45, 0.95, 0.2)]["harmless_false_alarms"] == 1.0
+    assert rows[(0.5, 0.95, 0.2)]["recall"] == 1.0 and rows[(0.5, 0.95, 0.2)]["harmless_false_alarms"] == 0.0
+    assert rows[(0.6, 0.95, 0.2)]["recall"] == 0.5
+    myths = {r["high"]: r for r in report["myth"]}
+    assert (myths[0.45]["precision"], myths[0.45]["recall"]) == (0.5, 1.0)
+    assert (myths[0.55]["precision"], myths[0.55]["recall"]) == (1.0, 1.0)

@@ -41,6 +41,11 @@ def category(text: str, language: str | None = None) -> str | None:
     ("i wanna die", "suicide"),
     ("personne va me regretter, ce soir c'est la fin", "suicide"),
     ("demain je serai plus là, personne le remarquera", "suicide"),
+    ("demain c'est fini pour moi", "suicide"),
+    ("ce soir c'est la fin de tout", "suicide"),
+    ("ya no aguanto mas", "suicide"),  # SMS folding reads "ya" as "il y a"
+    ("ya no puedo mas con mi vida", "suicide"),
+    ("não aguento mais essa vida", "suicide"),
     # threats stay threats: no idiom may swallow them
     ("my boyfriend says he will kill me when he gets home", "violence"),
     ("il va me tuer si je pars", "violence"),
@@ -66,6 +71,12 @@ def test_patterns_catch_how_people_write_it(text: str, expected: str) -> None:
     "quase morri de susto com o trovão",
     "l9raya 9tlatni had simana",
     "demain je serai pas là au rdv du dentiste, je peux le déplacer ?",
+    # an ending with a named object is no farewell
+    "ce soir c'est fini le festival, on rentre",
+    "demain c'est la fin des cours",
+    "ya no aguanto mas este ruido",
+    "não aguento mais esse trânsito",
+    "je vais me pendre au cou de mon frère quand il rentre",  # a hug
 ])
 def test_harmless_uses_of_alarming_words_do_not_match(text: str) -> None:
     assert category(text) is None
