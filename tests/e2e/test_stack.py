@@ -22,6 +22,7 @@ from passerelle.secrets import rasa_token
 from passerelle.settings import ROOT, Settings
 from passerelle.stack import RASA_BIN, Paths, Stack, rasa_env
 from tests.support.rasa_model import provide_rasa_model
+from tests.support.stale_databases import remove_databases
 
 pytestmark = pytest.mark.slow
 
@@ -29,8 +30,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def stack() -> Iterator[Settings]:
     data_dir = ROOT / "var" / "test-e2e"
-    (data_dir / "passerelle.db").unlink(missing_ok=True)
-    (data_dir / "rasa" / "tracker.db").unlink(missing_ok=True)
+    remove_databases(data_dir)
     settings = Settings(data_dir=data_dir, index_root=ROOT / "var" / "index", web_port=8100,
                         rasa_url="http://127.0.0.1:5105", action_port=5155)
     from knowledge_base.build import ensure_index

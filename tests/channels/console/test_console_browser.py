@@ -39,6 +39,7 @@ from passerelle.settings import ROOT, Settings
 from passerelle.stack import Stack
 from tests.channels.console.conftest import CSRF, PASSWORD, as_signed_in
 from tests.support.rasa_model import provide_rasa_model
+from tests.support.stale_databases import remove_databases
 
 pytestmark = pytest.mark.slow
 
@@ -49,9 +50,7 @@ QUESTION = "comment avoir une carte vitale"
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[Settings]:
-    for stale in (DATA / "passerelle.db", DATA / "passerelle.db-wal", DATA / "passerelle.db-shm",
-                  DATA / "rasa" / "tracker.db"):
-        stale.unlink(missing_ok=True)
+    remove_databases(DATA)
     settings = Settings(data_dir=DATA, index_root=ROOT / "var" / "index", web_port=8300,
                         rasa_url="http://127.0.0.1:8305", action_port=8355)
     ensure_index(settings.content_dir, settings, progress=False)

@@ -38,6 +38,7 @@ from tests.channels.twilio.conftest import (
 )
 from tests.channels.twilio.fake_twilio import FakeTwilio
 from tests.support.rasa_model import provide_rasa_model
+from tests.support.stale_databases import remove_databases
 
 pytestmark = pytest.mark.slow
 
@@ -55,8 +56,7 @@ def twilio_env(public_url: str) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def stack(fake_server: FakeTwilio) -> Iterator[Settings]:
-    for stale in (DATA_DIR / "passerelle.db", DATA_DIR / "rasa" / "tracker.db"):
-        stale.unlink(missing_ok=True)
+    remove_databases(DATA_DIR)
     settings = Settings(data_dir=DATA_DIR, index_root=ROOT / "var" / "index", web_port=WEB_PORT,
                         rasa_url=f"http://127.0.0.1:{RASA_PORT}",
                         action_port=ACTION_PORT)
