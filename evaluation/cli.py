@@ -16,14 +16,15 @@ eval_app = typer.Typer(help="Evaluation: measure the assistant on labelled data.
 
 class Split(StrEnum):
     """Which labelled files to measure on: `tune`, `holdout` and `blind` train the learned triage
-    (their figures are training-set figures); `test` measures; `blind2` is run once at the end
-    of a piece of tuning work (evaluation/data/README.md)."""
+    (their figures are training-set figures); `test` measures; `blind2` and `blind3` are each run
+    once at the end of a piece of tuning work (evaluation/data/README.md)."""
 
     tune = "tune"
     test = "test"
     holdout = "holdout"
     blind = "blind"
     blind2 = "blind2"
+    blind3 = "blind3"
 
 
 def _pct(value: float | None) -> str:

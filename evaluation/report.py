@@ -180,8 +180,8 @@ def _triage(t: dict[str, Any], pictures: list[str], speed: dict[str, Any] | None
     words = wording()["triage"]
     out = ["## Triage\n\nThe learned triage is trained and tuned on the tuning material only (`tune`, `holdout`, "
            "`blind` and the team's examples); `test` was never trained or tuned on: it is the measure, and the one "
-           "the quality gate reads. The blind `blind2` split is kept out of every report (run once, by hand, for a "
-           "final method).\n\n"]
+           "the quality gate reads. The blind `blind2` and `blind3` splits are kept out of every report (each "
+           "run once, by hand, for a final method).\n\n"]
     splits = list(t)
     rows = []
     for key, label, pct in (("recall", "urgency recall", True), ("false_alarm_rate", "urgency false alarms", True)):

@@ -13,8 +13,8 @@ passerelle/triage/training_data.py) train the learned models, so their figures a
 figures; the method and thresholds were chosen with `cross_validate` and `sweep` over that
 tuning material (`python -m evaluation.triage_eval --cross-validate | --sweep`): out-of-fold
 verdicts, 5-fold and "without each file" (each file was written at another time with other
-phrasings: the closest thing to new messages). *_test measures what was chosen; *_blind2,
-written apart, is run once at the end of a piece of tuning work.
+phrasings: the closest thing to new messages). *_test measures what was chosen; *_blind2 and
+*_blind3, written apart, are each run once at the end of a piece of tuning work.
 Messages are triaged as they arrive: language detected, not given.
 """
 
@@ -382,7 +382,7 @@ def main() -> None:
     """`python -m evaluation.triage_eval (--cross-validate | --sweep | --split SPLIT) [--json-out FILE]`.
 
     `--cross-validate` measures choices on the tuning material; `--sweep` gives the same
-    out-of-fold figures at every cutoff of the grids, to choose the thresholds; `--split blind2`
+    out-of-fold figures at every cutoff of the grids, to choose the thresholds; `--split blind3`
     is the one run of the final method on the blind set (`passerelle eval triage --split ...`
     prints tables).
     """

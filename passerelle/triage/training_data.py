@@ -13,9 +13,9 @@ The holdout and blind files were written apart to measure, but each was run and 
 (holdout before triage v3, blind after it), so they no longer measure anything new: since
 triage v4 they are tuning material like the others. Every labelled message is a negative
 example for the other task (a myth claim is not an emergency). The test files
-(`evaluation/data/*_test.jsonl`) and the new blind set (`*_blind2.jsonl`, run once at the end of
-a piece of tuning work) never train: they measure how the models do on messages written apart
-from these.
+(`evaluation/data/*_test.jsonl`) and the new blind sets (`*_blind2.jsonl`, `*_blind3.jsonl`,
+each run once at the end of a piece of tuning work) never train: they measure how the models do
+on messages written apart from these.
 
 From the index snapshot (its vectors are reused, nothing is embedded twice):
 - the questions of urgent entries are emergencies of the entry's first category, except those
