@@ -8,7 +8,9 @@ costs had nothing to do with understanding the message:
   `jsonschema.validate`, which first validates that schema itself against its meta-schema, on
   every call**: ~20 ms of CPU per message, about 40% of Rasa's time. The same check now runs with
   a validator built once; a response it rejects is handed to Rasa's own check, which raises
-  Rasa's own error as before.
+  Rasa's own error as before. Events posted to the HTTP API (the gateway's pause and resume at
+  every handoff, the health probe) went through the same `jsonschema.validate`: 18.7 ms of CPU
+  per request, 0.26 ms with the validator built once; a body it rejects gets Rasa's own 400.
 - **The SQLite tracker store opened and closed a connection for every read and write** (SQLAlchemy
   1.4 gives file databases no pool) and committed in rollback-journal mode: several fsyncs per
   commit, with the event loop blocked meanwhile. It now keeps its connections in a small pool,
@@ -16,7 +18,7 @@ costs had nothing to do with understanding the message:
   crash loses nothing committed; a power cut may lose the last turns of the tracker (the
   gateway's database, the record of every message, is not affected). PostgreSQL is untouched.
 
-Both fixes check that they apply to the installed Rasa and skip themselves, with a warning in
+Each fix checks that it applies to the installed Rasa and skips itself, with a warning in
 the log, if a Rasa upgrade moved what they fix.
 """
 
@@ -31,15 +33,19 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 
-@lru_cache(maxsize=1)
-def _action_response_validator() -> Any:
+def _validator(schema: dict[str, Any]) -> Any:
     from jsonschema.validators import validator_for
-    from rasa.core.actions.action import RemoteAction
 
-    schema = RemoteAction.action_response_format_spec()
     validator_class = validator_for(schema)
     validator_class.check_schema(schema)  # once, not per message
     return validator_class(schema)
+
+
+@lru_cache(maxsize=1)
+def _action_response_validator() -> Any:
+    from rasa.core.actions.action import RemoteAction
+
+    return _validator(RemoteAction.action_response_format_spec())
 
 
 def validate_action_responses_once() -> bool:
@@ -57,6 +63,30 @@ def validate_action_responses_once() -> bool:
         return bool(rasa_check(self, result))  # raises Rasa's own ValidationError and message
 
     RemoteAction._validate_action_result = validate  # type: ignore[method-assign]
+    return True
+
+
+def validate_posted_events_once() -> bool:
+    """Check events posted to Rasa's HTTP API with one prebuilt validator; True if installed."""
+    from rasa import server
+
+    rasa_check = getattr(server, "validate_events_in_request_body", None)
+    schema = getattr(server, "EVENTS_SCHEMA", None)
+    if rasa_check is None or schema is None:
+        log.warning("rasa's check of posted events has moved: left as it is")
+        return False
+    if getattr(rasa_check, "prebuilt", False):
+        return True
+    events_validator = _validator(schema)
+
+    def validate(request: Any) -> None:
+        body = request.json
+        if events_validator.is_valid(body if isinstance(body, list) else [body]):
+            return
+        rasa_check(request)  # raises Rasa's own 400 and message
+
+    validate.prebuilt = True  # type: ignore[attr-defined]
+    server.validate_events_in_request_body = validate  # the routes look the name up at each call
     return True
 
 
@@ -107,6 +137,7 @@ def main() -> None:
     sqlite_write_ahead_log()
     pool_sqlite_connections()
     validate_action_responses_once()
+    validate_posted_events_once()
     from rasa.__main__ import main as rasa_main
 
     sys.argv[0] = "rasa"

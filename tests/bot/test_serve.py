@@ -1,6 +1,7 @@
 """`bot.serve` (how the stack starts Rasa) keeps Rasa's checks and only removes their repeated cost:
-action server responses are still validated (a bad one raises Rasa's own error), and the SQLite
-tracker store keeps its connections and writes ahead like the gateway's database."""
+action server responses and events posted to the HTTP API are still validated (a bad one gets
+Rasa's own error), and the SQLite tracker store keeps its connections and writes ahead like the
+gateway's database."""
 
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ def test_rasa_keeps_its_checks_with_the_fixes(tmp_path: Path) -> None:
     assert report["installed"] and report["replaced"]
     assert report["valid"] is True
     assert "Failed to validate Action server response" in report["invalid"]
+    assert report["events_installed"]
+    assert report["invalid_events"].startswith("Failed to validate the events format")
     assert report["pooled"] and report["pool"] == "QueuePool"
     assert report["events_kept"] == 1  # saved twice through the pooled engine, stored once
     assert report["postgres_kwargs"] == ["max_overflow", "pool_size"]  # Rasa's own options

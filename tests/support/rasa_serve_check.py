@@ -9,8 +9,10 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from types import SimpleNamespace
 
 from jsonschema import ValidationError
+from rasa import server
 from rasa.core import tracker_store
 from rasa.core.actions.action import RemoteAction
 from rasa.core.tracker_store import SQLTrackerStore
@@ -36,6 +38,15 @@ def main() -> None:
         report["invalid"] = "accepted"
     except ValidationError as error:
         report["invalid"] = error.message
+
+    report["events_installed"] = serve.validate_posted_events_once() and serve.validate_posted_events_once()
+    server.validate_events_in_request_body(SimpleNamespace(json=[{"event": "pause"}, {"event": "resume"}]))
+    server.validate_events_in_request_body(SimpleNamespace(json={"event": "pause"}))  # one event, not a list
+    try:
+        server.validate_events_in_request_body(SimpleNamespace(json=[{"event": "pause", "timestamp": "now"}]))
+        report["invalid_events"] = "accepted"
+    except server.ErrorResponse as error:
+        report["invalid_events"] = error.error_info["message"]
 
     serve.sqlite_write_ahead_log()
     serve.sqlite_write_ahead_log()  # idempotent: one listener
