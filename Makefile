@@ -46,6 +46,7 @@ run: install
 
 test: install system-deps
 	$(APP)/ruff check .
+	$(APP)/mypy
 	$(APP)/python -m pytest -q --timeout=1800 --durations=25 tests
 
 test-fast: install

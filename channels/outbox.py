@@ -466,7 +466,7 @@ class Outbox:
                 if changed.rowcount:  # type: ignore[attr-defined]
                     break
         if moves and found.status == OutboundStatus.sending.value:
-            self._wake.set()  # its conversation's next row may go now
+            self._loop.wake()  # its conversation's next row may go now
         return True
 
     def _record_status_locked(self, row_id: str | None, sid: str, twilio_status: str, error_code: str | None) -> bool:

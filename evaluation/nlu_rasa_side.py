@@ -50,7 +50,7 @@ def run_rasa_seeded(seed: int, args: list[str]) -> None:
     import sklearn.model_selection
     from rasa.__main__ import main
 
-    sklearn.model_selection.StratifiedKFold = functools.partial(  # type: ignore[misc]
+    sklearn.model_selection.StratifiedKFold = functools.partial(
         sklearn.model_selection.StratifiedKFold, random_state=seed)
     rasa.nlu.test.combine_result = _test_folds_only(rasa.nlu.test.combine_result)
     sys.argv = ["rasa", *args]

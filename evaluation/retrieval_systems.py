@@ -142,8 +142,9 @@ def compare_systems(settings: Settings, content_dir: Path, queries_file: Path, o
         log("retrieval: sentence-transformers index and searches")
         st, built["st"] = _searcher(st_settings, content_dir, texts)
         systems["dense_st"] = evaluate_system(searcher_ranker(st, "dense"), queries, out_of_scope)
-    result = {"systems": systems, "built": built, "queries": len(queries), "out_of_scope": len(out_of_scope),
-              "content_dir": str(content_dir), "queries_file": str(queries_file), "fused_threshold": threshold}
+    result: dict[str, Any] = {"systems": systems, "built": built, "queries": len(queries),
+                              "out_of_scope": len(out_of_scope), "content_dir": str(content_dir),
+                              "queries_file": str(queries_file), "fused_threshold": threshold}
     if with_rasa:
         log("retrieval: Rasa FAQ baseline (write, train, serve)")
         trained = train_rasa_baseline(content_dir, rasa_languages, work_dir)

@@ -320,6 +320,21 @@ def test_status_callbacks_move_forward_only_and_keep_the_reason(settings: Settin
     assert not outbox.record_status(None, "SM" + "0" * 32, "delivered", None)
 
 
+def test_a_callback_that_overtakes_the_sender_records_the_status_and_wakes_the_sender(
+        settings: Settings, db: Database, clock: Clock, fake: FakeTwilio, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Twilio may call back before the sending thread has recorded its answer: the row is still
+    `sending`, the callback moves it on, and the conversation's next reply may go at once."""
+    outbox = outbox_for(settings, db, clock)
+    wakes: list[bool] = []
+    monkeypatch.setattr(outbox._loop, "wake", lambda: wakes.append(True))
+    row_id = queue(db, conversation(db, clock), "Bonjour")
+    [claim] = outbox.claim_due()
+    assert row(db, row_id).status == "sending"
+    assert outbox.record_status(claim.row_id, "SM" + "1" * 32, "sent", None)
+    assert row(db, row_id).status == "sent" and row(db, row_id).provider_sid == "SM" + "1" * 32
+    assert wakes == [True]
+
+
 def test_without_an_account_the_sender_is_disabled_and_says_so(settings: Settings, db: Database,
                                                                caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING):
