@@ -122,9 +122,8 @@ def escalate(session: Session, conversation: Conversation, reason: str, *, rasa:
     session.refresh(conversation, HANDOFF_FIELDS)
     if not request_handoff(conversation, reason, rasa=None, priority=priority, category=category):
         return False
-    if rasa is not None:
-        conversation_id = conversation.id
-        event.listen(session, "after_commit", lambda _: _tell_rasa(rasa, conversation_id, "pause"), once=True)
+    conversation_id = conversation.id
+    event.listen(session, "after_commit", lambda _: _tell_rasa(rasa, conversation_id, "pause"), once=True)
     return True
 
 
