@@ -351,7 +351,7 @@ def test_a_claim_while_the_gateway_tells_rasa_of_an_urgent_handoff_stands(
         stack.send_signal("rasa", signal.SIGSTOP)
         try:
             assert post(asker, "mon pere se tient la poitrine, il est tout gris") == 200
-            wait_for(lambda: unread_requests(RASA) > 0, "the gateway is telling the stopped Rasa", timeout_s=60)
+            wait_for(lambda: unread_requests(RASA) > 0, "the gateway is telling the stopped Rasa")
             console_post(console, csrf, conversation(db, asker).id, "claim")
             assert unread_requests(RASA) > 0, "the claim must land during the pause call (3 s)"
             wait_for(lambda: len(fake.sent_to(asker)) == 2, "the emergency answer and the notice were sent")
