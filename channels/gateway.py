@@ -234,14 +234,14 @@ class Gateway:
         if verdict is not None:
             message.meta = {**(message.meta or {}), "triage": _verdict_meta(verdict)}
             if verdict.urgency.urgent:
-                return self._urgent(conversation, verdict.urgency.category, language), {"urgent": True}
+                return self._urgent(session, conversation, verdict.urgency.category, language), {"urgent": True}
 
         # A closed conversation goes back to the bot when the bot answers (`bot_takes_turn`), not
         # here: this copy is written back after Rasa's answer, and a mediator may take it meanwhile.
         if handoff.is_held(conversation) and not handoff.awaiting_assistant(conversation):
             return [], {}  # the mediator console shows it; the bot stays silent
         if keyword == "human":
-            return notes + self._handoff(conversation, "asked", language), {}
+            return notes + self._handoff(session, conversation, "asked", language), {}
         if self._deferred_besides(session, conversation, message, earlier_only=True):
             # The bot answers a person's messages in their order: the earlier one goes first.
             message.status = MessageStatus.deferred.value
@@ -256,7 +256,7 @@ class Gateway:
         missed = next((sig["unanswered"] for sig in reply.signals if isinstance(sig.get("unanswered"), str)), None)
         if missed:  # the editors' Gaps page lists these questions
             message.meta = {**(message.meta or {}), "unanswered": missed}
-        return notes + self._apply(conversation, reply, language), _answer_meta(reply)
+        return notes + self._apply(session, conversation, reply, language), _answer_meta(reply)
 
     def _defer(self, session: Session, conversation: Conversation, message: Message, language: str,
                cause: RasaUnavailable) -> list[str]:
@@ -323,8 +323,10 @@ class Gateway:
             return "more"
         return None
 
-    def _urgent(self, conversation: Conversation, category: str | None, language: str) -> list[str]:
-        """Emergency: the number and the one action first, then the mediator queue at top priority."""
+    def _urgent(self, session: Session, conversation: Conversation, category: str | None,
+                language: str) -> list[str]:
+        """Emergency: the number and the one action first, then the mediator queue at top priority
+        (a mediator who holds the conversation, even since triage began, keeps it, flagged urgent)."""
         replies: list[str] = []
         entry = self.triage.urgent_entry(category, language) if self.triage is not None else None
         if entry is not None:
@@ -332,14 +334,14 @@ class Gateway:
             replies.append(answer_text(entry, language, fallback=fallback))
         else:
             replies.append(text("service_down", language))  # names 15 / 112 / 114
-        newly = handoff.request_handoff(conversation, "urgent", rasa=self.rasa,
-                                        priority=handoff.PRIORITY_URGENT, category=category)
+        newly = handoff.escalate(session, conversation, "urgent", rasa=self.rasa,
+                                 priority=handoff.PRIORITY_URGENT, category=category)
         if newly or conversation.state == ConversationState.waiting.value:
             replies.append(text("handoff_urgent", language))
         return replies
 
-    def _handoff(self, conversation: Conversation, reason: str, language: str) -> list[str]:
-        if handoff.request_handoff(conversation, reason, rasa=self.rasa):
+    def _handoff(self, session: Session, conversation: Conversation, reason: str, language: str) -> list[str]:
+        if handoff.escalate(session, conversation, reason, rasa=self.rasa):
             return [handoff.waiting_notice(self.settings, language)]
         return []
 
@@ -357,7 +359,7 @@ class Gateway:
             raise RasaUnavailable("empty reply (action server down?)")
         return reply
 
-    def _apply(self, conversation: Conversation, reply: BotReply, language: str) -> list[str]:
+    def _apply(self, session: Session, conversation: Conversation, reply: BotReply, language: str) -> list[str]:
         texts = list(reply.texts)
         for signal in reply.signals:
             if signal.get("opt_out"):
@@ -365,7 +367,7 @@ class Gateway:
             if isinstance(signal.get("language"), str):
                 conversation.language = signal["language"]
             if isinstance(signal.get("handoff"), str):
-                texts += self._handoff(conversation, signal["handoff"], conversation.language or language)
+                texts += self._handoff(session, conversation, signal["handoff"], conversation.language or language)
         return texts
 
 

@@ -8,6 +8,11 @@ One exception: a conversation queued only because the assistant was unavailable
 (`ASSISTANT_DOWN`) goes back to the bot by itself when the assistant answers, unless a mediator
 took it first (`bot_takes_turn`). Any other reason to queue it replaces that one, so it then
 stays with the mediators.
+
+The gateway's copy of a conversation is loaded before triage and Rasa, seconds before it is
+written back; a mediator may claim or take it over meanwhile. So the gateway changes its handoff
+state only through the functions that take the row and decide on its current state (`escalate`,
+`bot_takes_turn`, `assistant_unavailable`), never by writing its copy back.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import datetime as dt
 import logging
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, event, or_, update
 from sqlalchemy.orm import Session
 
 from channels.models import Conversation, ConversationState, utcnow
@@ -30,6 +35,7 @@ PRIORITY_URGENT = 2
 PRIORITY_NORMAL = 1
 HELD_STATES = {ConversationState.waiting.value, ConversationState.with_mediator.value}
 ASSISTANT_DOWN = "assistant_down"  # queued because Rasa or the action server did not answer
+HANDOFF_FIELDS = ["state", "handoff_reason", "waiting_since", "assigned_to", "priority", "urgency_category"]
 
 
 class InvalidTransition(Exception):
@@ -100,6 +106,27 @@ def request_handoff(conversation: Conversation, reason: str, *, rasa: RasaClient
     return True
 
 
+def escalate(session: Session, conversation: Conversation, reason: str, *, rasa: RasaClient | None,
+             priority: int = PRIORITY_NORMAL, category: str | None = None) -> bool:
+    """`request_handoff` for the gateway: on the conversation as it is now, Rasa told after the commit.
+
+    The row is taken (PostgreSQL's row lock, SQLite's writer lock) and its handoff state read again
+    before the transition, so a claim or take-over made since the gateway loaded it stands: the
+    mediator keeps the conversation (flagged urgent in the queue if this is an emergency). Rasa is
+    told of the pause once the handoff is committed, outside the transaction: a slow Rasa delays
+    neither the stored emergency answer nor the queue and holds no lock, and a pause that fails is
+    harmless (see `_tell_rasa`).
+    """
+    session.execute(update(Conversation).where(Conversation.id == conversation.id)
+                    .values(updated_at=utcnow()).execution_options(synchronize_session=False))
+    session.refresh(conversation, HANDOFF_FIELDS)
+    if not request_handoff(conversation, reason, rasa=None, priority=priority, category=category):
+        return False
+    conversation_id = conversation.id
+    event.listen(session, "after_commit", lambda _: _tell_rasa(rasa, conversation_id, "pause"), once=True)
+    return True
+
+
 def bot_takes_turn(session: Session, conversation: Conversation) -> bool:
     """Whether the bot may send the answer it just got; lifts an "assistant unavailable" wait.
 
@@ -148,7 +175,7 @@ def assistant_unavailable(session: Session, conversation: Conversation, since: d
             .values(updated_at=utcnow()).execution_options(synchronize_session=False))
         if still.rowcount == 0:  # type: ignore[attr-defined]
             return False
-        session.refresh(conversation, ["state", "handoff_reason", "waiting_since", "assigned_to", "priority"])
+        session.refresh(conversation, HANDOFF_FIELDS)
         return True
     for name, value in queued.items():  # what the rest of this transaction reads
         setattr(conversation, name, value)

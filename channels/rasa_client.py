@@ -58,8 +58,8 @@ class RasaClient:
     def append_events(self, sender_id: str, events: list[dict[str, Any]]) -> None:
         """Tell the tracker about a handoff (`pause`) or a hand-back (`resume`).
 
-        A short timeout: the note is best-effort (the gateway's state is what keeps the bot silent)
-        and an emergency answer is stored only after it, so a hung Rasa must not delay that answer.
+        A short timeout: the note is best-effort (the gateway's state is what keeps the bot silent),
+        and the console and the gateway's worker wait for it, so a hung Rasa must not hold them long.
         """
         try:
             response = self._client.post(f"{self.base_url}/conversations/{sender_id}/tracker/events",

@@ -29,7 +29,7 @@ from sqlalchemy import text as sql
 from sqlalchemy.exc import DBAPIError
 
 from channels.db import Database
-from channels.handoff import ASSISTANT_DOWN
+from channels.handoff import ASSISTANT_DOWN, PRIORITY_URGENT
 from channels.models import Conversation, Message
 from channels.privacy import TrackerStore
 from channels.rasa_client import RasaClient
@@ -337,6 +337,32 @@ def test_a_take_over_while_rasa_hangs_keeps_the_mediator_and_the_bot_silent(
     assert (held.state, held.assigned_to) == ("with_mediator", mediator.user_id)  # the take-over stands
     assert [m.status for m in inbound(db, asker)] == ["done", "done"]  # the mediator's to answer, not retried
     assert sent_bodies(fake, asker) == [*before, "Bonjour, je prends la suite."]  # nothing from the bot
+
+
+def test_a_claim_while_the_gateway_tells_rasa_of_an_urgent_handoff_stands(
+        stack: Stack, fake: FakeTwilio, db: Database) -> None:
+    """An urgent message is answered and queued before Rasa is told to pause the bot: a mediator
+    claims the conversation while that pause request sits unread in the stopped Rasa's socket, and
+    keeps it (the gateway once committed the escalation after the call, over the mediator's hold)."""
+    mediator = add_account(db, "urgent@example.org", ["mediator"])
+    asker = person()
+    with httpx.Client(base_url=f"http://127.0.0.1:{WEB}", headers=HTML, timeout=30) as console:
+        csrf = sign_in(console, "urgent@example.org")
+        stack.send_signal("rasa", signal.SIGSTOP)
+        try:
+            assert post(asker, "mon pere se tient la poitrine, il est tout gris") == 200
+            wait_for(lambda: unread_requests(RASA) > 0, "the gateway is telling the stopped Rasa")
+            console_post(console, csrf, conversation(db, asker).id, "claim")
+            assert unread_requests(RASA) > 0, "the claim must land during the pause call (3 s)"
+            wait_for(lambda: len(fake.sent_to(asker)) == 2, "the emergency answer and the notice were sent")
+        finally:
+            stack.send_signal("rasa", signal.SIGCONT)
+    wait_for(lambda: settled(db, [asker]), "every reply sent")
+    held = conversation(db, asker)
+    assert (held.state, held.assigned_to, held.priority) == ("with_mediator", mediator.user_id, PRIORITY_URGENT)
+    emergency, notice = sent_bodies(fake, asker)
+    assert "15" in emergency and notice == normalise(text("handoff_urgent", "fr"), transliterate=True)
+    assert_exactly_once(db, fake, [asker])
 
 
 def test_tracker_store_failing_rasa_answers_from_memory_and_health_says_so(stack: Stack) -> None:
