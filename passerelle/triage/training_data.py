@@ -3,8 +3,9 @@ and the knowledge base itself.
 
 Labelled messages (all invented by the team, none from a real user), tuning material only:
 - urgency: `evaluation/data/urgency_tune.jsonl`, `urgency_holdout.jsonl`, `urgency_blind.jsonl`,
-  `urgency_blind2.jsonl`, `urgency_extra.yaml` and `passerelle/triage/data/urgency_examples.yaml`: emergencies with their
-  category, alarming-but-harmless messages, ordinary ones; `passerelle/triage/data/everyday.yaml`:
+  `urgency_blind2.jsonl`, `urgency_extra.yaml` and `passerelle/triage/data/urgency_examples.yaml`:
+  emergencies with their category, alarming-but-harmless messages, ordinary ones;
+  `passerelle/triage/data/everyday.yaml`:
   everyday messages about plans, the weather and appointments;
 - myths: `evaluation/data/myth_tune.jsonl`, `myth_holdout.jsonl`, `myth_blind.jsonl`,
   `myth_blind2.jsonl` and
