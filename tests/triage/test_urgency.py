@@ -53,6 +53,7 @@ def category(text: str, language: str | None = None) -> str | None:
     ("jouji kaydrebni w kay9oul ghadi y9telni", "violence"),
     ("meu marido vai me matar se eu sair de casa", "violence"),  # a threat, not "vou me matar"
     ("rajli ghadi y9telni ila khrejt", "violence"),
+    ("im going to kill my kids and then myself when he gets home", "child_danger"),
     # no alarm word: a child missing or stuck, the cord out before the baby, a sounding CO alarm
     ("on retrouve plus mon fils au parc depuis 20 minutes", "child_danger"),
     ("my toddler has his head stuck between the bars of the stairs", "child_danger"),
