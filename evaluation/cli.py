@@ -15,9 +15,9 @@ eval_app = typer.Typer(help="Evaluation: measure the assistant on labelled data.
 
 
 class Split(StrEnum):
-    """Which labelled files to measure on: `tune`, `holdout` and `blind` train the learned triage
-    (their figures are training-set figures); `test` measures; `blind2` and `blind3` are each run
-    once at the end of a piece of tuning work (evaluation/data/README.md)."""
+    """Which labelled files to measure on: `tune`, `holdout`, `blind` and `blind2` train the learned
+    triage (their figures are training-set figures); `test` measures; the newest blind set, written
+    apart, is run once at the end of a piece of tuning work (evaluation/data/README.md)."""
 
     tune = "tune"
     test = "test"

@@ -179,9 +179,9 @@ def _retrieval(r: dict[str, Any], pictures: list[str]) -> str:
 def _triage(t: dict[str, Any], pictures: list[str], speed: dict[str, Any] | None) -> str:
     words = wording()["triage"]
     out = ["## Triage\n\nThe learned triage is trained and tuned on the tuning material only (`tune`, `holdout`, "
-           "`blind` and the team's examples); `test` was never trained or tuned on: it is the measure, and the one "
-           "the quality gate reads. The blind `blind2` and `blind3` splits are kept out of every report (each "
-           "run once, by hand, for a final method).\n\n"]
+           "`blind`, `blind2` and the team's examples); `test` was never trained or tuned on: it is the measure, and "
+           "the one the quality gate reads. The newest blind split is kept out of every report (run once, by hand, "
+           "for a final method).\n\n"]
     splits = list(t)
     rows = []
     for key, label, pct in (("recall", "urgency recall", True), ("false_alarm_rate", "urgency false alarms", True)):

@@ -44,7 +44,7 @@ QUICK_SPEED_LEVELS = {1: 10, 5: 20}
 # `python -m evaluation.search_benchmark`, not part of every report.
 SCALES = (1_000, 10_000)
 # The test split is never trained or tuned on: the report and the gate read it. The blind set
-# is not part of any report: it is run once, by hand, for a final method (`eval triage --split blind3`).
+# is not part of any report: it is run once, by hand, for a final method (`eval triage --split <blind set>`).
 TRIAGE_SPLITS = ("test",)
 QUICK_TRIAGE_SPLITS = ("test",)
 TRIAGE_SPEED_MESSAGES = 40

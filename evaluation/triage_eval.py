@@ -8,13 +8,13 @@ Labelled files (JSON Lines):
   question on a myth's subject) or "ordinary";
 - the dev set (evaluation/data/dev_queries.jsonl, {"text", "gold"}): its urgent topics are
   urgency positives and its myth topics myth positives; every other query is ordinary.
-Splits: the *_tune, *_holdout and *_blind files (with the team's own examples,
+Splits: the *_tune, *_holdout, *_blind and *_blind2 files (with the team's own examples,
 passerelle/triage/training_data.py) train the learned models, so their figures are training-set
 figures; the method and thresholds were chosen with `cross_validate` and `sweep` over that
 tuning material (`python -m evaluation.triage_eval --cross-validate | --sweep`): out-of-fold
 verdicts, 5-fold and "without each file" (each file was written at another time with other
-phrasings: the closest thing to new messages). *_test measures what was chosen; *_blind2 and
-*_blind3, written apart, are each run once at the end of a piece of tuning work.
+phrasings: the closest thing to new messages). *_test measures what was chosen; *_blind3,
+written apart, is run once at the end of a piece of tuning work.
 Messages are triaged as they arrive: language detected, not given.
 """
 
@@ -323,13 +323,21 @@ def sweep(readings: list[FoldReading]) -> dict[str, Any]:
                                 if g != "urgent"}})
     myth = [r for r in readings if r.example.source in MYTH_SOURCES]
     for high in MYTH_GRID:
-        flagged = right = 0
+        flagged: Counter[str] = Counter()
+        right: Counter[str] = Counter()
+        positives: Counter[str] = Counter()
         for r in myth:
             score = r.evidence_score if r.claim is None else (r.evidence_score + r.claim.probability) / 2
-            flagged += score >= high
-            right += score >= high and r.claim is not None and r.claim.topic == r.example.myth
-        positives = sum(r.example.myth is not None for r in myth)
-        myth_rows.append({"high": high, "precision": _rate(right, flagged), "recall": _rate(right, positives)})
+            hit = score >= high and r.claim is not None and r.claim.topic == r.example.myth
+            for key in ("all", r.example.language):
+                flagged[key] += score >= high
+                right[key] += hit
+                positives[key] += r.example.myth is not None
+        myth_rows.append({"high": high, "precision": _rate(right["all"], flagged["all"]),
+                          "recall": _rate(right["all"], positives["all"]),
+                          "languages": {lang: {"precision": _rate(right[lang], flagged[lang]),
+                                               "recall": _rate(right[lang], positives[lang])}
+                                        for lang in sorted(positives) if lang != "all"}})
     return {"urgency": urgency_rows, "myth": myth_rows}
 
 

@@ -1,8 +1,8 @@
 """Triage figures for the report: the test split.
 
-The tune, holdout and blind splits are left out on purpose: the models train on them and the
-thresholds and patterns were chosen on them, so their figures say nothing about new messages;
-the blind2 and blind3 splits are each run once, by hand. The measuring itself is evaluation/triage_eval.py's.
+The tune, holdout, blind and blind2 splits are left out on purpose: the models train on them and
+the thresholds and patterns were chosen on them, so their figures say nothing about new messages;
+the newest blind split is run once, by hand. The measuring itself is evaluation/triage_eval.py's.
 """
 
 from __future__ import annotations

@@ -3,19 +3,21 @@ and the knowledge base itself.
 
 Labelled messages (all invented by the team, none from a real user), tuning material only:
 - urgency: `evaluation/data/urgency_tune.jsonl`, `urgency_holdout.jsonl`, `urgency_blind.jsonl`,
-  `urgency_extra.yaml` and `passerelle/triage/data/urgency_examples.yaml`: emergencies with their
-  category, alarming-but-harmless messages, ordinary ones; `passerelle/triage/data/everyday.yaml`:
+  `urgency_blind2.jsonl`, `urgency_extra.yaml` and `passerelle/triage/data/urgency_examples.yaml`:
+  emergencies with their category, alarming-but-harmless messages, ordinary ones;
+  `passerelle/triage/data/everyday.yaml`:
   everyday messages about plans, the weather and appointments;
-- myths: `evaluation/data/myth_tune.jsonl`, `myth_holdout.jsonl`, `myth_blind.jsonl` and
+- myths: `evaluation/data/myth_tune.jsonl`, `myth_holdout.jsonl`, `myth_blind.jsonl`,
+  `myth_blind2.jsonl` and
   `passerelle/triage/data/myth_examples.yaml`: claims with their myth topic, sincere questions on
   the same subjects, ordinary messages.
 The holdout and blind files were written apart to measure, but each was run and its errors read
-(holdout before triage v3, blind after it), so they no longer measure anything new: since
-triage v4 they are tuning material like the others. Every labelled message is a negative
-example for the other task (a myth claim is not an emergency). The test files
-(`evaluation/data/*_test.jsonl`) and the new blind sets (`*_blind2.jsonl`, `*_blind3.jsonl`,
-each run once at the end of a piece of tuning work) never train: they measure how the models do
-on messages written apart from these.
+(holdout before triage v3, blind after it, blind2 after v4), so they no longer measure anything
+new: they are tuning material like the others (holdout and blind since triage v4, blind2 since
+v5). Every labelled message is a negative example for the other task (a myth claim is not an
+emergency). The test files (`evaluation/data/*_test.jsonl`) and the newest blind set
+(`*_blind3.jsonl`, run once at the end of a piece of tuning work) never train: they measure how
+the models do on messages written apart from these.
 
 From the index snapshot (its vectors are reused, nothing is embedded twice):
 - the questions of urgent entries are emergencies of the entry's first category, except those
@@ -52,6 +54,7 @@ URGENCY_FILES: tuple[Path, ...] = (
     EVALUATION_DATA / "urgency_tune.jsonl",
     EVALUATION_DATA / "urgency_holdout.jsonl",
     EVALUATION_DATA / "urgency_blind.jsonl",
+    EVALUATION_DATA / "urgency_blind2.jsonl",
     EVALUATION_DATA / "urgency_extra.yaml",
     OWN_DATA / "urgency_examples.yaml",
     EVERYDAY_FILE,
@@ -60,6 +63,7 @@ MYTH_FILES: tuple[Path, ...] = (
     EVALUATION_DATA / "myth_tune.jsonl",
     EVALUATION_DATA / "myth_holdout.jsonl",
     EVALUATION_DATA / "myth_blind.jsonl",
+    EVALUATION_DATA / "myth_blind2.jsonl",
     OWN_DATA / "myth_examples.yaml",
 )
 TRAINING_FILES = URGENCY_FILES + MYTH_FILES
@@ -78,6 +82,7 @@ class Example:
     myth: str | None  # the myth topic it repeats, if any
     group: str  # as in the labelled files (urgent, harmless, ordinary, claim, sincere) or "knowledge_base"
     source: str  # the file it comes from, or "knowledge_base"
+    language: str = ""  # as labelled (fr, en, es, pt, ar, ar-fr); "" when the source does not say
 
     @property
     def harmless(self) -> bool:
@@ -97,13 +102,15 @@ def _records(path: Path) -> list[dict[str, Any]]:
 def _urgency_example(record: dict[str, Any], source: str) -> Example:
     category = record.get("category")
     return Example(text=str(record["text"]), urgent=category is not None, category=category, myth=None,
-                   group=str(record.get("group") or ("urgent" if category else "ordinary")), source=source)
+                   group=str(record.get("group") or ("urgent" if category else "ordinary")), source=source,
+                   language=str(record.get("lang") or ""))
 
 
 def _myth_example(record: dict[str, Any], source: str) -> Example:
     myth = record.get("myth")
     return Example(text=str(record["text"]), urgent=False, category=None, myth=myth,
-                   group=str(record.get("group") or ("claim" if myth else "ordinary")), source=source)
+                   group=str(record.get("group") or ("claim" if myth else "ordinary")), source=source,
+                   language=str(record.get("lang") or ""))
 
 
 def labelled_examples(urgency_files: Iterable[Path] = URGENCY_FILES,

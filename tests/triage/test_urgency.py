@@ -51,6 +51,14 @@ def category(text: str, language: str | None = None) -> str | None:
     ("il va me tuer si je pars", "violence"),
     ("mi marido me va a matar si se entera", "violence"),
     ("jouji kaydrebni w kay9oul ghadi y9telni", "violence"),
+    ("meu marido vai me matar se eu sair de casa", "violence"),  # a threat, not "vou me matar"
+    ("rajli ghadi y9telni ila khrejt", "violence"),
+    ("im going to kill my kids and then myself when he gets home", "child_danger"),
+    # no alarm word: a child missing or stuck, the cord out before the baby, a sounding CO alarm
+    ("on retrouve plus mon fils au parc depuis 20 minutes", "child_danger"),
+    ("my toddler has his head stuck between the bars of the stairs", "child_danger"),
+    ("o cordao umbilical saiu antes do bebe", "pregnancy"),
+    ("le detecteur de monoxyde sonne et on a tous mal a la tete", "poisoning"),
 ])
 def test_patterns_catch_how_people_write_it(text: str, expected: str) -> None:
     assert category(text) == expected
@@ -77,9 +85,27 @@ def test_patterns_catch_how_people_write_it(text: str, expected: str) -> None:
     "ya no aguanto mas este ruido",
     "não aguento mais esse trânsito",
     "je vais me pendre au cou de mon frère quand il rentre",  # a hug
+    # threats said in jest in the other served languages
+    "im gonna kill my sister if she reads my diary",
+    "vou matar minha irma se ela mexer no meu celular",
+    "me mata de risa tu perro",
+    "ghadi n9tel khti ila dakhlat l bit dyali",
+    "on a installe un detecteur de monoxyde, il faut le tester tous les combien ?",
 ])
 def test_harmless_uses_of_alarming_words_do_not_match(text: str) -> None:
     assert category(text) is None
+
+
+@pytest.mark.parametrize("text", [
+    "tiene 38 pero esta jugando tranquilo",
+    "ta com febre mas ta brincando normal",
+    "weldi s5oun walakin kayl3eb 3adi",
+    "بنتي سخونة ولكن كتلعب",
+    "she has a fever but shes running around the garden",
+])
+def test_a_fever_with_a_child_at_play_is_reassuring(text: str) -> None:
+    """The reassurance veto calms the learned model's path (blind2: such fevers were alarms)."""
+    assert "reassurance" in PATTERNS.read(text).vetoes
 
 
 def test_an_idiom_does_not_hide_a_real_emergency_in_the_same_message() -> None:
