@@ -25,6 +25,7 @@ class Split(StrEnum):
     blind = "blind"
     blind2 = "blind2"
     blind3 = "blind3"
+    blind4 = "blind4"
 
 
 def _pct(value: float | None) -> str:

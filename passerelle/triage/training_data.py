@@ -15,9 +15,9 @@ The holdout and blind files were written apart to measure, but each was run and 
 (holdout before triage v3, blind after it, blind2 after v4), so they no longer measure anything
 new: they are tuning material like the others (holdout and blind since triage v4, blind2 since
 v5). Every labelled message is a negative example for the other task (a myth claim is not an
-emergency). The test files (`evaluation/data/*_test.jsonl`) and the newest blind set
-(`*_blind3.jsonl`, run once at the end of a piece of tuning work) never train: they measure how
-the models do on messages written apart from these.
+emergency). The test files (`evaluation/data/*_test.jsonl`) and the blind sets not yet trained on
+(`*_blind3.jsonl`, run and read at the end of v5; `*_blind4.jsonl`, not run yet) never train: they
+measure how the models do on messages written apart from these.
 
 From the index snapshot (its vectors are reused, nothing is embedded twice):
 - the questions of urgent entries are emergencies of the entry's first category, except those
