@@ -133,7 +133,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.post("/api/simulate", response_model=SimulateResponse)
     def simulate(request: SimulateRequest) -> SimulateResponse:
         message_id, _ = gateway.receive(Inbound(channel="web", address=request.sender, body=request.text))
-        return SimulateResponse(replies=gateway.process(message_id))
+        return SimulateResponse(replies=workers.process_now(message_id))
 
     @app.get("/", response_class=HTMLResponse)
     def simulator(request: Request) -> HTMLResponse:

@@ -72,6 +72,19 @@ class Workers:
         self._queues[zlib.crc32(address.encode()) % len(self._queues)].put(message_id)
         return True
 
+    def process_now(self, message_id: str) -> list[str]:
+        """Process a stored message in the calling thread (the simulator answers in its response),
+        marked as running here meanwhile, so that the sweep does not start it a second time:
+        processing may outlast the sweep's age limit (the first answer after a publication waited
+        ~50 s for triage to retrain, and was sent twice)."""
+        with self._lock:
+            self._pending.add(message_id)
+        try:
+            return self.gateway.process(message_id)
+        finally:
+            with self._lock:
+                self._pending.discard(message_id)
+
     def idle(self) -> bool:
         """Whether nothing is queued or running (tests and the load script wait on it)."""
         with self._lock:

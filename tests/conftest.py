@@ -18,9 +18,8 @@ from passerelle.triage.service import Triage  # noqa: E402
 @pytest.fixture(scope="session")
 def shipped_index_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Settings whose index of the shipped content is built once (and reused while the content is unchanged),
-    with triage's learned models trained once too: otherwise every app a test starts trains them in
-    its warm-up thread, and on a fresh clone those trainings piled up and held each test's shutdown
-    (6 minutes of teardowns in tests/channels/test_app.py alone)."""
+    with triage's learned models trained once too, so that the apps tests start load them instead of
+    each training them in its warm-up thread."""
     settings = Settings(data_dir=tmp_path_factory.mktemp("var"), content_dir=ROOT / "knowledge_base" / "content",
                         index_root=ROOT / "var" / "index")
     ensure_index(settings.content_dir, settings, progress=False)

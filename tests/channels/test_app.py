@@ -1,5 +1,8 @@
 """The web app's contract and its answers to bad input, with Rasa down (nothing on its port)."""
 
+import datetime as dt
+import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -76,3 +79,20 @@ def test_stop_then_nothing_is_sent_until_start(client: TestClient) -> None:
 def test_simulator_page_is_served(client: TestClient) -> None:
     response = client.get("/")
     assert response.status_code == 200 and "/api/simulate" in client.get("/static/simulator.js").text
+
+
+def test_the_sweep_never_starts_a_message_the_simulator_is_still_processing(client: TestClient) -> None:
+    """Processing can outlast the sweep's age limit (triage retraining after a publication took
+    ~50 s): the sweep must not run the same message a second time meanwhile."""
+    workers = client.app.state.workers  # type: ignore[attr-defined]
+    replies: list[list[str]] = []
+    with workers.gateway.triage._lock:  # triage busy, as while it retrains: processing waits here
+        thread = threading.Thread(target=lambda: replies.append(simulate(client, "c koi mon espace sante", "slow")))
+        thread.start()
+        deadline = time.monotonic() + 30
+        while not workers.gateway.pending_messages() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert workers.gateway.pending_messages(), "the message was not stored"
+        assert workers.sweep(min_age=dt.timedelta(0)) == 0
+    thread.join(timeout=60)
+    assert len(replies) == 1 and replies[0]
