@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import yaml
 
 from knowledge_base.schema import Entry
 from passerelle.messages import text
 from passerelle.settings import Settings
 from passerelle.text import fold
+from passerelle.yaml_load import safe_load
 
 JOURNEYS = Path(__file__).resolve().parent / "data" / "journeys.yaml"
 COMPARED_CHARS = 50
@@ -30,7 +30,7 @@ COMPARED_CHARS = 50
 
 def load_journeys(path: Path = JOURNEYS) -> list[dict[str, Any]]:
     """The journeys, each `{name, kind, lang, turns: [{say, expect}]}`."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = safe_load(path.read_text(encoding="utf-8")) or {}
     return list(data.get("journeys", []))
 
 

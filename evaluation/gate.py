@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
+from passerelle.yaml_load import safe_load
 
 TARGETS = Path(__file__).resolve().parent / "targets.yaml"
 
@@ -87,7 +87,7 @@ def _bound(raw: dict[str, Any], key: str) -> float | None:
 
 def load_targets(path: Path = TARGETS) -> list[Target]:
     """The targets, in file order."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = safe_load(path.read_text(encoding="utf-8")) or {}
     return [Target(t["figure"], t["label"], _bound(t, "min"), _bound(t, "max"), t.get("source", ""),
                    _bound(t, "floor"), t.get("note", "")) for t in data.get("targets", [])]
 

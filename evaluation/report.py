@@ -10,9 +10,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from passerelle.settings import ROOT
+from passerelle.yaml_load import safe_load
 
 TEXT = Path(__file__).resolve().parent / "report_text.yaml"
 MAX_LISTED = 10
@@ -21,7 +20,7 @@ MAX_LISTED = 10
 @cache
 def wording() -> dict[str, Any]:
     """The explanations and system names."""
-    data: dict[str, Any] = yaml.safe_load(TEXT.read_text(encoding="utf-8"))
+    data: dict[str, Any] = safe_load(TEXT.read_text(encoding="utf-8"))
     return data
 
 

@@ -15,11 +15,11 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import textstat
-import yaml
 
 from knowledge_base.loader import ContentProblem
 from knowledge_base.schema import Entry, Kind
 from passerelle.settings import Settings
+from passerelle.yaml_load import safe_load
 
 REQUIRED_LANGUAGES = ("fr", "en")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
@@ -27,7 +27,7 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 
 def load_topics(path: Path) -> dict[str, dict[str, str]]:
     """The topic list (`id` -> its kind, title and scope)."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = safe_load(path.read_text(encoding="utf-8")) or {}
     return {t["id"]: t for t in data.get("topics", [])}
 
 

@@ -15,6 +15,7 @@ import yaml
 from pydantic import ValidationError
 
 from knowledge_base.schema import Entry
+from passerelle.yaml_load import safe_load
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ def parse_entry(path: Path) -> tuple[Entry | None, list[ContentProblem]]:
     """Parse one file into an entry, or explain in one line per field why it cannot be."""
     shown = str(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = safe_load(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError:
         return None, [ContentProblem(shown, "-", "not UTF-8 text")]
     except yaml.YAMLError as exc:

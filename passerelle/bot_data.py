@@ -13,6 +13,7 @@ import yaml
 
 from knowledge_base.loader import load_entries
 from passerelle.text import fold
+from passerelle.yaml_load import safe_load
 
 PER_ENTRY = 3
 
@@ -31,7 +32,7 @@ def hand_written_examples(nlu_dir: Path) -> set[str]:
     """Folded examples already present in the hand-written NLU files (to avoid conflicts)."""
     seen: set[str] = set()
     for path in nlu_dir.rglob("*.yml"):
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = safe_load(path.read_text(encoding="utf-8")) or {}
         for block in data.get("nlu", []):
             for line in str(block.get("examples", "")).splitlines():
                 seen.add(fold(line.lstrip("- ")))

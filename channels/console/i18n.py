@@ -10,7 +10,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
+from passerelle.yaml_load import safe_load
 
 _DIR = Path(__file__).parent / "messages"
 UI_LANGUAGES: tuple[str, ...] = ("fr", "en")
@@ -26,7 +26,7 @@ def catalogue(language: str) -> dict[str, str]:
     # The mediator console's file, then one per other console in a subfolder (content/).
     for path in [_DIR / f"{language}.yaml", *sorted(_DIR.glob(f"*/{language}.yaml"))]:
         if path.exists():
-            data.update(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+            data.update(safe_load(path.read_text(encoding="utf-8")) or {})
     return data
 
 

@@ -15,7 +15,6 @@ from functools import cache
 from pathlib import Path
 from urllib.parse import urlparse
 
-import yaml
 from rapidfuzz import fuzz, process
 
 from channels.sms import normalise as sms_normalise
@@ -23,6 +22,7 @@ from channels.sms import sizing
 from knowledge_base.content_rules import readability, source_allowed
 from passerelle.settings import Settings
 from passerelle.text import fold
+from passerelle.yaml_load import safe_load
 
 _SENTENCE = re.compile(r"(?<=[.!?:])\s+|\n+")
 
@@ -39,7 +39,7 @@ class Finding:
 
 @cache
 def _jargon(path: Path) -> dict[str, list[tuple[str, str, re.Pattern[str]]]]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
+    data = safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
     return {lang: [(str(item["word"]), str(item["plain"]), re.compile(rf"\b{re.escape(fold(str(item['word'])))}s?\b"))
                    for item in items] for lang, items in (data or {}).items()}
 

@@ -31,6 +31,7 @@ from channels.editor.models import KbEntry
 from knowledge_base.loader import ContentProblem
 from knowledge_base.schema import Entry, Status
 from passerelle.settings import Settings
+from passerelle.yaml_load import safe_load
 
 CSV_FIELDS = ("id", "topic", "language", "kind", "title", "questions", "answer_sms", "answer_long", "sources",
               "review_due", "claims", "verdict", "urgency_categories", "emergency_numbers", "machine_assisted",
@@ -111,7 +112,7 @@ def _csv_records(text: str) -> list[tuple[str, dict[str, Any]]]:
 
 
 def _yaml_records(text: str, label: str) -> list[tuple[str, dict[str, Any]]]:
-    data = yaml.safe_load(text)
+    data = safe_load(text)
     items = data if isinstance(data, list) else [data]
     records = []
     for number, item in enumerate(items, start=1):

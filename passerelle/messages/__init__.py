@@ -11,7 +11,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
+from passerelle.yaml_load import safe_load
 
 _DIR = Path(__file__).parent
 FALLBACK = "fr"
@@ -22,7 +22,7 @@ def _catalogue(language: str) -> dict[str, str]:
     path = _DIR / f"{language}.yaml"
     if not path.exists():
         return {}
-    data: dict[str, str] = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data: dict[str, str] = safe_load(path.read_text(encoding="utf-8")) or {}
     return data
 
 
