@@ -19,9 +19,7 @@ from channels.console.users import add_user
 from channels.db import Database
 from channels.gateway import Gateway, Inbound
 from channels.models import Message
-from knowledge_base.build import ensure_index
-from knowledge_base.index import current_snapshot_name
-from passerelle.settings import ROOT, Settings
+from passerelle.settings import Settings
 
 PASSWORD = "correct horse battery staple"
 # Cheap argon2 parameters: hashing is a third of a second with the production ones.
@@ -44,16 +42,6 @@ def console_settings(tmp_path: Path) -> Settings:
     Rasa down (nothing listens on the discard port)."""
     return Settings(data_dir=tmp_path / "var", rasa_url="http://127.0.0.1:9", action_port=9,
                     console_poll_seconds=0.05, **FAST_HASHES)
-
-
-@pytest.fixture(scope="session")
-def indexed_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """Settings with a built index of the shipped content: var/'s when one was built, else a new one."""
-    settings = Settings(content_dir=ROOT / "knowledge_base" / "content")
-    if current_snapshot_name(settings.index_dir) is None:
-        settings = Settings(data_dir=tmp_path_factory.mktemp("var"), content_dir=settings.content_dir)
-        ensure_index(settings.content_dir, settings, progress=False)
-    return settings
 
 
 @pytest.fixture()

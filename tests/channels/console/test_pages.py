@@ -95,9 +95,9 @@ def test_the_interface_speaks_english_on_request(client: TestClient, db: Databas
     assert '<html lang="fr">' in client.get("/console").text
 
 
-def test_snippets_are_vetted_entries_with_their_source(indexed_settings: Settings, tmp_path) -> None:
-    settings = indexed_settings.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'c.db'}",
-                                                   "rasa_url": "http://127.0.0.1:9", "action_port": 9})
+def test_snippets_are_vetted_entries_with_their_source(shipped_index_settings: Settings, tmp_path) -> None:
+    settings = shipped_index_settings.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'c.db'}",
+                                                          "rasa_url": "http://127.0.0.1:9", "action_port": 9})
     app: FastAPI = create_app(settings)
     with TestClient(app, headers=HTML) as client:
         add_account(app.state.db, "mona@example.org", ["mediator"])

@@ -16,6 +16,8 @@ from channels.db import Database
 from channels.editor.models import KbPublication, PublicationStatus
 from knowledge_base.build import ensure_index
 from passerelle.settings import ROOT, Settings
+from passerelle.triage.model_store import CACHE_FOLDER
+from passerelle.triage.service import Triage
 from tests.channels.console import conftest as console_fixtures
 from tests.channels.console.conftest import FAST_HASHES, add_account, sign_in
 
@@ -40,10 +42,18 @@ def small_kb(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def small_index(tmp_path_factory: pytest.TempPathFactory, small_kb: Path) -> Path:
-    """The index of `small_kb`, built once."""
+def small_index(tmp_path_factory: pytest.TempPathFactory, small_kb: Path, shipped_index_settings: Settings) -> Path:
+    """The index of `small_kb`, built once, with triage's models trained on it once (the labelled
+    messages' vectors come from the shipped index's cache). Without them every app a test starts
+    trained its own in a warm-up thread that outlived the test: a dozen piled up on a fresh clone,
+    and the tests after them ran at a fraction of their speed."""
     root = tmp_path_factory.mktemp("small-index")
-    ensure_index(small_kb, Settings(content_dir=small_kb, index_root=root, data_dir=root), progress=False)
+    settings = Settings(content_dir=small_kb, index_root=root, data_dir=root)
+    ensure_index(small_kb, settings, progress=False)
+    labelled_vectors = shipped_index_settings.index_dir / CACHE_FOLDER
+    if labelled_vectors.is_dir():
+        shutil.copytree(labelled_vectors, root / CACHE_FOLDER)
+    Triage(settings).prepare()
     return root
 
 
