@@ -117,6 +117,49 @@ def test_a_present_marker_overrides_an_old_event() -> None:
     assert category(text) == "cardiac"
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    # a past event, then the same thing now (the `past` veto must not hide it)
+    ("il a eu un infarctus en 2018 et c est exactement pareil que la derniere fois, il a mal a la poitrine", "cardiac"),
+    ("she had a heart attack in 2020, same as last time, pain in her chest", "cardiac"),
+    # a joke, then a "but": the laughter veto stands before the "but", the emergency after it
+    ("sans doute rien ptdr mais j ai une douleur dans la poitrine qui irradie dans la machoire", "cardiac"),
+    ("lol im fine but i have crushing chest pain going down my arm", "cardiac"),
+    ("jaja ya se que exagero pero me duele el pecho desde hace media hora", "cardiac"),
+    # a plan inside another question, someone at the edge
+    ("au fait pour l attestation c est bon, moi j ai decide de partir pour de bon ce soir", "suicide"),
+    ("i am at the edge of the bridge right now", "suicide"),
+    ("estoy al borde del anden y viene el tren", "suicide"),
+    # pregnancy: a one-sided pain early on, a bar-like pain later
+    ("test de grossesse positif lundi et depuis ce matin douleur violente a gauche", "pregnancy"),
+    ("tested positive 2 weeks ago and now sharp pain on one side, i feel like passing out", "pregnancy"),
+    ("enceinte de 8 mois, une douleur en barre sous les seins depuis 2h", "pregnancy"),
+])
+def test_a_veto_does_not_hide_a_present_danger(text: str, expected: str) -> None:
+    assert category(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "ma tante va me tuer si j arrive en retard au mariage",
+    "j ai envie de me cacher sous la couette toute la journee",
+    "on va en finir avec ce dossier de subvention ce soir",
+    "ces travaux, je vais peter un cable",
+    "il me soule a mort avec son foot",
+    "mon neveu dit souvent je vais me tuer quand il rate un niveau",
+    "je voulais vous dire adieu, j ai un nouveau numero a partir de lundi",
+    "demain je serai plus la, je pars en vacances en espagne",
+    "my nan is going to kill me if i miss sunday lunch",
+    "changing my number next week, bye and thanks",
+    "she choked on a grape yesterday, she's totally fine now",
+    "il s est etouffe avec un bonbon mais il va tres bien",
+    "back from the hospital after his asthma attack, hes fine",
+    "the main character poisons her husband in episode 5",
+    "en la serie el protagonista se muere envenenado",
+    "kifach n3ref les signes dyal avc, ghir bach n3ref",
+])
+def test_more_harmless_uses_do_not_match(text: str) -> None:
+    assert category(text) is None
+
+
 def test_french_and_english_patterns_apply_whatever_the_language() -> None:
     assert category("i want to kill myself", language="de") == "suicide"
     assert category("je veux mourir", language="xx") == "suicide"
