@@ -133,6 +133,8 @@ def test_a_present_marker_overrides_an_old_event() -> None:
     ("test de grossesse positif lundi et depuis ce matin douleur violente a gauche", "pregnancy"),
     ("tested positive 2 weeks ago and now sharp pain on one side, i feel like passing out", "pregnancy"),
     ("enceinte de 8 mois, une douleur en barre sous les seins depuis 2h", "pregnancy"),
+    # a worried question is no reassurance
+    ("il respire plus, il va bien ?", "breathing"),
 ])
 def test_a_veto_does_not_hide_a_present_danger(text: str, expected: str) -> None:
     assert category(text) == expected
