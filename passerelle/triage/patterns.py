@@ -77,6 +77,9 @@ class UrgencyPatterns:
                                   for i, p in enumerate(items or [])]
         self.idioms = [re.compile(p) for items in data["idioms"].values() for p in items]
         self.present = [re.compile(p) for items in data["present"].values() for p in items]
+        self.danger = [re.compile(p) for items in data["danger"]["patterns"].values() for p in items]
+        self.danger_cancels = frozenset(data["danger"]["cancels"])
+        self.contrast = re.compile("|".join(p for items in data["contrast"].values() for p in items))
         self.vetoes = [
             Veto(name, spec["scope"], tuple(re.compile(p) for items in spec["patterns"].values()
                                              for p in items))
@@ -95,11 +98,24 @@ class UrgencyPatterns:
                  if any(r.search(text) or r.search(raw) for r in veto.regexes)}
         if "past" in names and any(r.search(text) for r in self.present):
             names.discard("past")
+        if names & self.danger_cancels and any(r.search(text) for r in self.danger):
+            names -= self.danger_cancels
         return frozenset(names)
 
     def _cancels(self, pattern: Pattern, vetoes: frozenset[str]) -> bool:
         scopes = {"all", "mentions"} if pattern.kind == "mention" else {"all"}
         return any(v.name in vetoes and v.scope in scopes for v in self.vetoes)
+
+    def _after_contrast(self, folded: str) -> set[Pattern]:
+        """The matches that stand in the part after the last "mais" / "but": a veto said before it
+        ("c surement rien lol mais ...", "il a fait un infarctus en 2019 mais la ...") does not
+        cancel them, only a veto in that part does."""
+        ends = [m.end() for m in self.contrast.finditer(folded)]
+        if not ends:
+            return set()
+        tail = folded[ends[-1]:]
+        vetoes = self._vetoes_in(tail, tail)
+        return {p for p in self.patterns if p.regex.search(tail) and not self._cancels(p, vetoes)}
 
     def read(self, text: str, language: str | None = None) -> PatternReading:
         """Apply every language's patterns to `text`, the message's own language first."""
@@ -109,7 +125,8 @@ class UrgencyPatterns:
         matches = [p for p in self.patterns if p.regex.search(folded)]
         matches.sort(key=lambda p: (self.priority[p.category], p.kind != "situation",
                                     p.language != language))
-        kept = [p for p in matches if not self._cancels(p, vetoes)]
+        standing = self._after_contrast(folded) if any(self._cancels(p, vetoes) for p in matches) else set()
+        kept = [p for p in matches if not self._cancels(p, vetoes) or p in standing]
         cancelled = [p for p in matches if p not in kept]
         return PatternReading(
             match=kept[0] if kept else None,

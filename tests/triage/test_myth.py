@@ -19,6 +19,8 @@ CUES = load_cues()
     "un remède miracle contre le diabète",
     "regardez ça https://exemple.com/video",
     "they say the flu shot gives you flu",
+    "jarti 9alt liya l vaccin kaydir autisme",  # hearsay in Darija, Latin letters
+    "صاحبتي قالت ليا بلي الفاب اخطر من الكارو",  # and in Arabic script
 ])
 def test_rumour_cues(text: str) -> None:
     assert CUES.read(text).rumour
@@ -29,6 +31,23 @@ def test_sincere_question_and_assertion_cues() -> None:
     assert CUES.read("comment avoir mon certificat de vaccination").sincere
     assert CUES.read("le vaccin ror donne l'autisme").assertions == 1
     assert not CUES.read("bonjour").rumour
+    assert CUES.read("antibiotique kat7iyed lgrippe").assertions == 1
+
+
+@pytest.mark.parametrize("text", [
+    "je dois finir la plaquette d antibiotiques meme si je vais mieux ?",
+    "a la tele ils parlaient de resistance aux antibiotiques, ca veut dire quoi",
+    "is coconut water actually good for you?",
+    "wach khassni nkemmel dwa kamel?",
+])
+def test_sincere_cues_in_questions_on_a_myth_subject(text: str) -> None:
+    assert CUES.read(text).sincere
+
+
+def test_a_yes_no_question_in_darija_may_still_be_a_claim() -> None:
+    """"واش" opens sincere questions and asked claims alike ("est-ce que"): alone it is no sign
+    that the message is sincere (blind3: asked claims scored "possible")."""
+    assert not CUES.read("واش السيدا كتدوز بالكاس؟").sincere
 
 
 EVIDENCE = ClaimEvidence(topic="mythe-x", similarity=0.95, lead=0.05, lexical_lead=0.3,

@@ -59,6 +59,24 @@ def category(text: str, language: str | None = None) -> str | None:
     ("my toddler has his head stuck between the bars of the stairs", "child_danger"),
     ("o cordao umbilical saiu antes do bebe", "pregnancy"),
     ("le detecteur de monoxyde sonne et on a tous mal a la tete", "poisoning"),
+    # a veto must not hide a present danger:
+    # a past event, then the same thing now (the `past` veto must not hide it)
+    ("il a eu un infarctus en 2018 et c est exactement pareil que la derniere fois, il a mal a la poitrine", "cardiac"),
+    ("she had a heart attack in 2020, same as last time, pain in her chest", "cardiac"),
+    # a joke, then a "but": the laughter veto stands before the "but", the emergency after it
+    ("sans doute rien ptdr mais j ai une douleur dans la poitrine qui irradie dans la machoire", "cardiac"),
+    ("lol im fine but i have crushing chest pain going down my arm", "cardiac"),
+    ("jaja ya se que exagero pero me duele el pecho desde hace media hora", "cardiac"),
+    # a plan inside another question, someone at the edge
+    ("au fait pour l attestation c est bon, moi j ai decide de partir pour de bon ce soir", "suicide"),
+    ("i am at the edge of the bridge right now", "suicide"),
+    ("estoy al borde del anden y viene el tren", "suicide"),
+    # pregnancy: a one-sided pain early on, a bar-like pain later
+    ("test de grossesse positif lundi et depuis ce matin douleur violente a gauche", "pregnancy"),
+    ("tested positive 2 weeks ago and now sharp pain on one side, i feel like passing out", "pregnancy"),
+    ("enceinte de 8 mois, une douleur en barre sous les seins depuis 2h", "pregnancy"),
+    # a worried question is no reassurance
+    ("il respire plus, il va bien ?", "breathing"),
 ])
 def test_patterns_catch_how_people_write_it(text: str, expected: str) -> None:
     assert category(text) == expected
@@ -91,6 +109,23 @@ def test_patterns_catch_how_people_write_it(text: str, expected: str) -> None:
     "me mata de risa tu perro",
     "ghadi n9tel khti ila dakhlat l bit dyali",
     "on a installe un detecteur de monoxyde, il faut le tester tous les combien ?",
+    # idioms, goodbyes that are not farewells, reassured events, fiction, asking to know
+    "ma tante va me tuer si j arrive en retard au mariage",
+    "j ai envie de me cacher sous la couette toute la journee",
+    "on va en finir avec ce dossier de subvention ce soir",
+    "ces travaux, je vais peter un cable",
+    "il me soule a mort avec son foot",
+    "mon neveu dit souvent je vais me tuer quand il rate un niveau",
+    "je voulais vous dire adieu, j ai un nouveau numero a partir de lundi",
+    "demain je serai plus la, je pars en vacances en espagne",
+    "my nan is going to kill me if i miss sunday lunch",
+    "changing my number next week, bye and thanks",
+    "she choked on a grape yesterday, she's totally fine now",
+    "il s est etouffe avec un bonbon mais il va tres bien",
+    "back from the hospital after his asthma attack, hes fine",
+    "the main character poisons her husband in episode 5",
+    "en la serie el protagonista se muere envenenado",
+    "kifach n3ref les signes dyal avc, ghir bach n3ref",
 ])
 def test_harmless_uses_of_alarming_words_do_not_match(text: str) -> None:
     assert category(text) is None
