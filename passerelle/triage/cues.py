@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
 from passerelle.text import normalise
+from passerelle.yaml_load import safe_load
 
 CUES_FILE = Path(__file__).with_name("claim_cues.yaml")
 MAX_ASSERTIONS_COUNTED = 2  # beyond two causal verbs a message is no more of a claim
@@ -37,7 +36,7 @@ class ClaimCues:
     """The compiled cue phrases of one file."""
 
     def __init__(self, path: Path = CUES_FILE) -> None:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = safe_load(path.read_text(encoding="utf-8"))
         self._rumour = _section(data["rumour"])
         self._links = re.compile("|".join(data["links"]), re.IGNORECASE)
         self._assertion = _section(data["assertion"])

@@ -13,9 +13,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-import yaml
-
 from passerelle.text import normalise
+from passerelle.yaml_load import safe_load
 
 PATTERNS_FILE = Path(__file__).with_name("urgency_patterns.yaml")
 # Patterns run on at most this many characters: a pasted 10k-character text is read, but a
@@ -65,7 +64,7 @@ class UrgencyPatterns:
     """The compiled contents of one patterns file."""
 
     def __init__(self, path: Path = PATTERNS_FILE) -> None:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = safe_load(path.read_text(encoding="utf-8"))
         self.priority = {category: rank for rank, category in enumerate(data["categories"])}
         self.patterns: list[Pattern] = []
         for category, kinds in data["categories"].items():

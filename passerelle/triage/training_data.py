@@ -40,11 +40,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
 from knowledge_base.schema import Kind
 from passerelle.settings import ROOT
 from passerelle.triage.references import KnowledgeView
+from passerelle.yaml_load import safe_load
 
 EVALUATION_DATA = ROOT / "evaluation" / "data"
 OWN_DATA = Path(__file__).with_name("data")
@@ -96,7 +96,7 @@ def _records(path: Path) -> list[dict[str, Any]]:
     text = path.read_text(encoding="utf-8")
     if path.suffix == ".jsonl":
         return [json.loads(line) for line in text.splitlines() if line.strip()]
-    data = yaml.safe_load(text) or []
+    data = safe_load(text) or []
     return list(data["messages"] if isinstance(data, dict) else data)
 
 
@@ -180,7 +180,7 @@ def everyday_examples(view: KnowledgeView, path: Path = EVERYDAY_FILE,
     evenly spaced questions, phrases and word order in turn); none when the file is missing."""
     if not path.is_file():
         return []
-    phrases: dict[str, list[str]] = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("time_phrases", {})
+    phrases: dict[str, list[str]] = (safe_load(path.read_text(encoding="utf-8")) or {}).get("time_phrases", {})
     examples: list[Example] = []
     for language, times in phrases.items():
         questions = [q for e in view.snapshot.entries
