@@ -67,6 +67,10 @@ def category(text: str, language: str | None = None) -> str | None:
     ("sans doute rien ptdr mais j ai une douleur dans la poitrine qui irradie dans la machoire", "cardiac"),
     ("lol im fine but i have crushing chest pain going down my arm", "cardiac"),
     ("jaja ya se que exagero pero me duele el pecho desde hace media hora", "cardiac"),
+    # a laugh is a tone: it never cancels a situation said outright
+    ("g avalé toute ma plaquette de somniferes xD", "poisoning"),
+    ("he just stabbed me lol", "violence"),
+    ("je peux plus respirer et j ai les levres bleues ptdr", "breathing"),
     # a plan inside another question, someone at the edge
     ("au fait pour l attestation c est bon, moi j ai decide de partir pour de bon ce soir", "suicide"),
     ("i am at the edge of the bridge right now", "suicide"),
@@ -84,6 +88,8 @@ def test_patterns_catch_how_people_write_it(text: str, expected: str) -> None:
 
 @pytest.mark.parametrize("text", [
     "mdr jsuis mort de rire ta photo",
+    "jpeux plus respirer tellement jai ri a son spectacle",  # laughing as the cause
+    "mon coloc ronfle si fort que j etouffe mdr",
     "je suis morte de fatigue apres le boulot",
     "ma grand-mère est morte l'an dernier, comment fermer son compte ameli",
     "38 de fièvre, il joue normalement",
