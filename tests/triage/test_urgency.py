@@ -79,6 +79,13 @@ def category(text: str, language: str | None = None) -> str | None:
     ("test de grossesse positif lundi et depuis ce matin douleur violente a gauche", "pregnancy"),
     ("tested positive 2 weeks ago and now sharp pain on one side, i feel like passing out", "pregnancy"),
     ("enceinte de 8 mois, une douleur en barre sous les seins depuis 2h", "pregnancy"),
+    # red flags named by their signs: pre-eclampsia, anaphylaxis, a digestive bleed
+    ("enceinte de 7 mois, depuis hier soir je vois tout flou et j ai mal sous les cotes", "pregnancy"),
+    ("she's 35 weeks and her vision went blurry, feet are swollen", "pregnancy"),
+    ("piquée par une guêpe au jardin, je suis allergique, j'ai la tête qui tourne", "allergy"),
+    ("my lips are getting bigger after the shrimp", "allergy"),
+    ("mon pere vomit du sang depuis ce matin", "bleeding"),
+    ("black tarry stools since yesterday and i feel so weak", "bleeding"),
     # a worried question is no reassurance
     ("il respire plus, il va bien ?", "breathing"),
 ])
