@@ -26,7 +26,6 @@ class Split(StrEnum):
     blind2 = "blind2"
     blind3 = "blind3"
     blind4 = "blind4"
-    blind5 = "blind5"
 
 
 def _pct(value: float | None) -> str:
