@@ -92,6 +92,7 @@ def category(text: str, language: str | None = None) -> str | None:
     ("douleur dans la poitrine comme avant mon infarctus de 2020, elle passe pas avec le spray", "cardiac"),
     ("last year i had anaphylaxis, now my lips are swelling after the cake, do i use the pen", "allergy"),
     ("not worth waking up, i took most of the box of sleeping tablets", "suicide"),
+    ("me he tomado la mitad del frasco de pastillas, ya da igual", "poisoning"),
     ("question sur la prime de naissance, et j ai mal sous les cotes, je vois flou, enceinte de 8 mois", "pregnancy"),
 ])
 def test_patterns_catch_how_people_write_it(text: str, expected: str) -> None:
