@@ -88,6 +88,12 @@ def category(text: str, language: str | None = None) -> str | None:
     ("black tarry stools since yesterday and i feel so weak", "bleeding"),
     # a worried question is no reassurance
     ("il respire plus, il va bien ?", "breathing"),
+    # v7: a present symptom beside a past one or inside another question still counts
+    ("douleur dans la poitrine comme avant mon infarctus de 2020, elle passe pas avec le spray", "cardiac"),
+    ("last year i had anaphylaxis, now my lips are swelling after the cake, do i use the pen", "allergy"),
+    ("not worth waking up, i took most of the box of sleeping tablets", "suicide"),
+    ("me he tomado la mitad del frasco de pastillas, ya da igual", "poisoning"),
+    ("question sur la prime de naissance, et j ai mal sous les cotes, je vois flou, enceinte de 8 mois", "pregnancy"),
 ])
 def test_patterns_catch_how_people_write_it(text: str, expected: str) -> None:
     assert category(text) == expected
@@ -139,6 +145,14 @@ def test_patterns_catch_how_people_write_it(text: str, expected: str) -> None:
     "the main character poisons her husband in episode 5",
     "en la serie el protagonista se muere envenenado",
     "kifach n3ref les signes dyal avc, ghir bach n3ref",
+    # v7: hyperbole, a trip, a phone nobody answers, a number kept for later, a healed cut
+    "on etouffe dans ce petit studio, il nous faut un t3",
+    "le boulot de mon mari me tue a petit feu",
+    "los tramites de la mudanza me van a matar",
+    "adieu la pluie, on part en crete pour deux semaines",
+    "بغيت نشوف طبيب ولكن ما كيجاوبش فالتيليفون",
+    "which helpline do you call for a poisoning, keeping it for later",
+    "coupure superficielle au doigt, ca a arrete de saigner, quel pansement",
 ])
 def test_harmless_uses_of_alarming_words_do_not_match(text: str) -> None:
     assert category(text) is None
@@ -150,6 +164,10 @@ def test_harmless_uses_of_alarming_words_do_not_match(text: str) -> None:
     "weldi s5oun walakin kayl3eb 3adi",
     "بنتي سخونة ولكن كتلعب",
     "she has a fever but shes running around the garden",
+    "il s est cogne au parc, il a pleure une seconde et il joue deja",
+    "he slipped in the kitchen, cried for a second and is now playing",
+    "caiu do sofa, so ralou o braco",
+    "t7 mn sda3, labas 3lih",
 ])
 def test_a_fever_with_a_child_at_play_is_reassuring(text: str) -> None:
     """The reassurance veto calms the learned model's path (blind2: such fevers were alarms)."""
