@@ -105,16 +105,16 @@ class UrgencyPatterns:
         scopes = {"all", "mentions"} if pattern.kind == "mention" else {"all"}
         return any(v.name in vetoes and v.scope in scopes for v in self.vetoes)
 
-    def _after_contrast(self, folded: str) -> set[Pattern]:
-        """The matches that stand in the part after the last "mais" / "but": a veto said before it
-        ("c surement rien lol mais ...", "il a fait un infarctus en 2019 mais la ...") does not
-        cancel them, only a veto in that part does."""
+    def _after_contrast(self, folded: str, cancelled: list[Pattern]) -> set[Pattern]:
+        """The cancelled matches that stand in the part after the last "mais" / "but": a veto said
+        before it ("c surement rien lol mais ...", "il a fait un infarctus en 2019 mais la ...") does
+        not cancel them, only a veto in that part does."""
         ends = [m.end() for m in self.contrast.finditer(folded)]
         if not ends:
             return set()
         tail = folded[ends[-1]:]
         vetoes = self._vetoes_in(tail, tail)
-        return {p for p in self.patterns if p.regex.search(tail) and not self._cancels(p, vetoes)}
+        return {p for p in cancelled if p.regex.search(tail) and not self._cancels(p, vetoes)}
 
     def read(self, text: str, language: str | None = None) -> PatternReading:
         """Apply every language's patterns to `text`, the message's own language first."""
@@ -124,9 +124,10 @@ class UrgencyPatterns:
         matches = [p for p in self.patterns if p.regex.search(folded)]
         matches.sort(key=lambda p: (self.priority[p.category], p.kind != "situation",
                                     p.language != language))
-        standing = self._after_contrast(folded) if any(self._cancels(p, vetoes) for p in matches) else set()
-        kept = [p for p in matches if not self._cancels(p, vetoes) or p in standing]
-        cancelled = [p for p in matches if p not in kept]
+        vetoed = [p for p in matches if self._cancels(p, vetoes)]
+        standing = self._after_contrast(folded, vetoed) if vetoed else set()
+        cancelled = [p for p in vetoed if p not in standing]
+        kept = [p for p in matches if p not in cancelled]
         return PatternReading(
             match=kept[0] if kept else None,
             cancelled=cancelled[0] if cancelled else None,
