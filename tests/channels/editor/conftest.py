@@ -16,10 +16,10 @@ from channels.db import Database
 from channels.editor.models import KbPublication, PublicationStatus
 from knowledge_base.build import ensure_index
 from passerelle.settings import ROOT, Settings
-from passerelle.triage.model_store import CACHE_FOLDER
 from passerelle.triage.service import Triage
 from tests.channels.console import conftest as console_fixtures
 from tests.channels.console.conftest import FAST_HASHES, add_account, sign_in
+from tests.support.triage_cache import copy_labelled_vectors
 
 # The console's own fixtures, run on `console_settings` below (the editor's settings).
 db, app, client, new_client = console_fixtures.db, console_fixtures.app, console_fixtures.client, \
@@ -50,9 +50,7 @@ def small_index(tmp_path_factory: pytest.TempPathFactory, small_kb: Path, shippe
     root = tmp_path_factory.mktemp("small-index")
     settings = Settings(content_dir=small_kb, index_root=root, data_dir=root)
     ensure_index(small_kb, settings, progress=False)
-    labelled_vectors = shipped_index_settings.index_dir / CACHE_FOLDER
-    if labelled_vectors.is_dir():
-        shutil.copytree(labelled_vectors, root / CACHE_FOLDER)
+    copy_labelled_vectors(shipped_index_settings.index_dir, root)
     Triage(settings).prepare()
     return root
 

@@ -28,6 +28,7 @@ from passerelle.stack import Stack
 from tests.channels.console.conftest import PASSWORD
 from tests.channels.console.test_console_browser import base, say
 from tests.support.rasa_model import provide_rasa_model
+from tests.support.triage_cache import copy_labelled_vectors
 
 pytestmark = pytest.mark.slow
 
@@ -46,12 +47,9 @@ def stack() -> Iterator[Settings]:
     ensure_index(shared.content_dir, shared, progress=False)
     provide_rasa_model(shared)
     shutil.copytree(shared.index_dir, DATA / "index", ignore=shutil.ignore_patterns(".*"))
-    labelled_vectors = shared.index_dir / ".triage-cache"  # triage's training vectors, by text
-    if labelled_vectors.is_dir():
-        # With them a publication retrains triage in seconds; without them (the models came with
-        # the copied snapshot, so nothing filled the cache at start-up) the first answer after the
-        # publication waited ~50 s for every labelled message to be embedded again.
-        shutil.copytree(labelled_vectors, DATA / "index" / ".triage-cache")
+    # The models came with the copied snapshot, so nothing fills the cache at start-up: without it
+    # the first answer after the publication waited ~50 s for triage to embed every labelled message.
+    copy_labelled_vectors(shared.index_dir, DATA / "index")
     settings = Settings(data_dir=shared.data_dir, database_url=f"sqlite:///{DATA / 'passerelle.db'}",
                         index_root=DATA / "index", web_port=8400, rasa_url="http://127.0.0.1:5400", action_port=5405)
     db = Database(settings.effective_database_url)
