@@ -26,6 +26,7 @@ import yaml
 from evaluation.processes import Finished, Server, run_measured
 from evaluation.retrieval import Ranker
 from knowledge_base.schema import Entry
+from passerelle.settings import ROOT
 from passerelle.stack import RASA_BIN
 
 CONFIG = Path(__file__).resolve().parent / "data" / "rasa_faq_config.yml"
@@ -73,9 +74,11 @@ class FaqProject:
 
 
 def rasa_env() -> dict[str, str]:
-    """Rasa without telemetry or TensorFlow chatter."""
+    """Rasa without telemetry or TensorFlow chatter, with the repository importable (config.yml
+    names a component of `bot/`)."""
     return dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="3",
-                PYTHONWARNINGS="ignore::DeprecationWarning", HF_HUB_OFFLINE="1")
+                PYTHONWARNINGS="ignore::DeprecationWarning", HF_HUB_OFFLINE="1",
+                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH", "")])))
 
 
 def faq_examples(entries: list[Entry], languages: tuple[str, ...] | None) -> dict[str, list[str]]:

@@ -71,7 +71,7 @@ def training_inputs(paths: Paths) -> dict[str, Path]:
     """Every file the Rasa model depends on, by a name that does not depend on the data folder
     (so a model trained in one folder is up to date in another: the tests train it once)."""
     files = {"config.yml": ROOT / "config.yml", "bot/domain.yml": ROOT / "bot" / "domain.yml",
-             "generated/kb_questions.yml": paths.generated_nlu}
+             "bot/spacy_nlp.py": ROOT / "bot" / "spacy_nlp.py", "generated/kb_questions.yml": paths.generated_nlu}
     files |= {path.relative_to(ROOT).as_posix(): path for path in sorted((ROOT / "bot" / "data").rglob("*.yml"))}
     return files
 
