@@ -27,6 +27,7 @@ class Split(StrEnum):
     blind3 = "blind3"
     blind4 = "blind4"
     blind5 = "blind5"
+    blind6 = "blind6"
 
 
 def _pct(value: float | None) -> str:

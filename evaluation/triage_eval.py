@@ -13,8 +13,9 @@ passerelle/triage/training_data.py) train the learned models, so their figures a
 figures; the method and thresholds were chosen with `cross_validate` and `sweep` over that
 tuning material (`python -m evaluation.triage_eval --cross-validate | --sweep`): out-of-fold
 verdicts, 5-fold and "without each file" (each file was written at another time with other
-phrasings: the closest thing to new messages). *_test measures what was chosen; *_blind5,
-written apart, is run once at the end of a piece of tuning work.
+phrasings: the closest thing to new messages). *_test measures what was chosen; the newest blind set
+(*_blind6, written for triage v8; *_blind5 measured v7), written apart, is run once at the end of a
+piece of tuning work.
 Messages are triaged as they arrive: language detected, not given.
 """
 
@@ -390,7 +391,7 @@ def main() -> None:
     """`python -m evaluation.triage_eval (--cross-validate | --sweep | --split SPLIT) [--json-out FILE]`.
 
     `--cross-validate` measures choices on the tuning material; `--sweep` gives the same
-    out-of-fold figures at every cutoff of the grids, to choose the thresholds; `--split blind5`
+    out-of-fold figures at every cutoff of the grids, to choose the thresholds; `--split blind6`
     is the one run of the final method on the blind set (`passerelle eval triage --split ...`
     prints tables).
     """
