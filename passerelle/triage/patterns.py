@@ -3,6 +3,12 @@
 Patterns are data so that the people who know how emergencies are written (mediators, the
 content team) can extend them without touching code; this module only compiles and applies
 them. See the YAML header for what situations, mentions, idioms, vetoes and present markers are.
+
+A message is also read clause by clause (sentence ends, "...", a line break, "et sinon",
+"also", "btw"): a veto said in one clause (a question on the mutuelle, "pour savoir", last year)
+does not cancel a danger stated in another ("c pour savoir si ma mutuelle couvre le psy... ce
+soir je compte plus me reveiller"), unless it is a veto that frames the whole message (a film, a
+reassurance, a laugh, a trip: `reach: message`).
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ MAX_PATTERN_CHARS = 4000
 
 Kind = Literal["situation", "mention"]
 Scope = Literal["all", "mentions", "similarity"]
+Reach = Literal["clause", "message"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,7 @@ class Veto:
 
     name: str
     scope: Scope
+    reach: Reach  # the clause it is said in, or the whole message
     regexes: tuple[re.Pattern[str], ...]
 
 
@@ -80,10 +88,12 @@ class UrgencyPatterns:
         self.danger_cancels = frozenset(data["danger"]["cancels"])
         self.contrast = re.compile("|".join(p for items in data["contrast"].values() for p in items))
         self.vetoes = [
-            Veto(name, spec["scope"], tuple(re.compile(p) for items in spec["patterns"].values()
-                                             for p in items))
+            Veto(name, spec["scope"], spec.get("reach", "clause"),
+                 tuple(re.compile(p) for items in spec["patterns"].values() for p in items))
             for name, spec in data["vetoes"].items()
         ]
+        self.message_wide = frozenset(v.name for v in self.vetoes if v.reach == "message")
+        self.clause_breaks = re.compile("|".join(p for items in data["clauses"].values() for p in items))
 
     def _strip_idioms(self, text: str) -> tuple[str, bool]:
         found = False
@@ -105,6 +115,28 @@ class UrgencyPatterns:
         scopes = {"all", "mentions"} if pattern.kind == "mention" else {"all"}
         return any(v.name in vetoes and v.scope in scopes for v in self.vetoes)
 
+    def _clause_readings(self, raw: str, vetoes: frozenset[str]) -> list[tuple[str, frozenset[str]]]:
+        """Each clause's folded text and the vetoes that reach it: those said in it and those that
+        frame the whole message, among the message's own (so a present or danger marker said in
+        another clause still lifts the past veto). One clause: the message itself."""
+        clauses = [c for c in self.clause_breaks.split(raw) if c and c.strip()]
+        if len(clauses) < 2:
+            return []
+        readings = []
+        for clause in clauses:
+            folded, _ = self._strip_idioms(normalise(clause))
+            said = frozenset(v.name for v in self.vetoes if v.name in vetoes
+                             and any(r.search(folded) or r.search(clause) for r in v.regexes))
+            readings.append((folded, said | (vetoes & self.message_wide)))
+        return readings
+
+    def _cancelled_in_clauses(self, pattern: Pattern, vetoes: frozenset[str],
+                              clauses: list[tuple[str, frozenset[str]]]) -> bool:
+        """Whether the vetoes cancel `pattern` in every clause it is said in (the whole message's
+        vetoes when it is said across clauses or the message has one)."""
+        places = [reach for folded, reach in clauses if pattern.regex.search(folded)]
+        return all(self._cancels(pattern, reach) for reach in places or [vetoes])
+
     def _after_contrast(self, folded: str, cancelled: list[Pattern]) -> set[Pattern]:
         """The cancelled matches that stand in the part after the last "mais" / "but": a veto said
         before it ("c surement rien lol mais ...", "il a fait un infarctus en 2019 mais la ...") does
@@ -125,6 +157,9 @@ class UrgencyPatterns:
         matches.sort(key=lambda p: (self.priority[p.category], p.kind != "situation",
                                     p.language != language))
         vetoed = [p for p in matches if self._cancels(p, vetoes)]
+        if vetoed:
+            clauses = self._clause_readings(raw, vetoes)
+            vetoed = [p for p in vetoed if self._cancelled_in_clauses(p, vetoes, clauses)]
         standing = self._after_contrast(folded, vetoed) if vetoed else set()
         cancelled = [p for p in vetoed if p not in standing]
         kept = [p for p in matches if p not in cancelled]
