@@ -26,6 +26,7 @@ PATTERNS_FILE = Path(__file__).with_name("urgency_patterns.yaml")
 # Patterns run on at most this many characters: a pasted 10k-character text is read, but a
 # pathological paste cannot make triage slow.
 MAX_PATTERN_CHARS = 4000
+DOUBLED_EST = re.compile(r"\bc est est\b")
 
 Kind = Literal["situation", "mention"]
 Scope = Literal["all", "mentions", "similarity"]
@@ -95,6 +96,11 @@ class UrgencyPatterns:
         self.message_wide = frozenset(v.name for v in self.vetoes if v.reach == "message")
         self.clause_breaks = re.compile("|".join(p for items in data["clauses"].values() for p in items))
 
+    def _fold(self, text: str) -> tuple[str, bool]:
+        """The text patterns read: normalised, "c est est" (normalise expands the SMS "c" even
+        before "est") said once, idioms removed; and whether an idiom was."""
+        return self._strip_idioms(DOUBLED_EST.sub("c est", normalise(text)))
+
     def _strip_idioms(self, text: str) -> tuple[str, bool]:
         found = False
         for idiom in self.idioms:
@@ -124,7 +130,7 @@ class UrgencyPatterns:
             return []
         readings = []
         for clause in clauses:
-            folded, _ = self._strip_idioms(normalise(clause))
+            folded, _ = self._fold(clause)
             said = frozenset(v.name for v in self.vetoes if v.name in vetoes
                              and any(r.search(folded) or r.search(clause) for r in v.regexes))
             readings.append((folded, said | (vetoes & self.message_wide)))
@@ -151,7 +157,7 @@ class UrgencyPatterns:
     def read(self, text: str, language: str | None = None) -> PatternReading:
         """Apply every language's patterns to `text`, the message's own language first."""
         raw = text[:MAX_PATTERN_CHARS].casefold()
-        folded, idiom = self._strip_idioms(normalise(raw))
+        folded, idiom = self._fold(raw)
         vetoes = self._vetoes_in(folded, raw)
         matches = [p for p in self.patterns if p.regex.search(folded)]
         matches.sort(key=lambda p: (self.priority[p.category], p.kind != "situation",
