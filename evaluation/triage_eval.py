@@ -301,7 +301,7 @@ def fold_readings(triage: Triage, folds: int = CV_FOLDS, seed: int = CV_SEED) ->
             readings.append(FoldReading(example, triage.patterns.read(example.text),
                                         model.read_urgency(example.text, vector),
                                         evidence.score() if evidence is not None else 0.0,
-                                        model.read_claim(vector)))
+                                        model.read_claim(example.text, vector)))
     return readings
 
 

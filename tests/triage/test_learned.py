@@ -75,14 +75,15 @@ def test_the_models_learn_from_their_examples() -> None:
     calm = model.read_urgency("un rendez vous pour ma carte", words_vector("un rendez vous pour ma carte"))
     assert urgent.probability > 0.5 > calm.probability
     assert urgent.category == "suicide"
-    claim = model.read_claim(words_vector("ce vaccin provoque l autisme"))
+    claim = model.read_claim("ce vaccin provoque l autisme", words_vector("ce vaccin provoque l autisme"))
     assert claim is not None and claim.topic == "mythe-autisme"
     assert claim.probability > 0.5
 
 
 def test_myths_the_knowledge_base_does_not_answer_are_not_learned() -> None:
     model = train(EXAMPLES, VECTORS, myth_topics={"mythe-absent"})
-    assert model.claim is None and model.read_claim(words_vector("le vaccin donne l autisme")) is None
+    text = "le vaccin donne l autisme"
+    assert model.claim is None and model.read_claim(text, words_vector(text)) is None
 
 
 def test_training_needs_both_kinds_of_urgency_example() -> None:
