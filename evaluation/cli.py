@@ -15,9 +15,10 @@ eval_app = typer.Typer(help="Evaluation: measure the assistant on labelled data.
 
 
 class Split(StrEnum):
-    """Which labelled files to measure on: `tune`, `holdout` and `blind` to `blind4` train the learned
-    triage (their figures are training-set figures); `test` measures; the newest blind set, written
-    apart, is run once at the end of a piece of tuning work (evaluation/data/README.md)."""
+    """Which labelled files to measure on: `tune`, `holdout` and `blind` to `blind5` train the learned
+    triage (their figures are training-set figures; blind5 since triage v8); `test` measures; the
+    next blind set, written apart, is run once at the end of a piece of tuning work
+    (evaluation/data/README.md)."""
 
     tune = "tune"
     test = "test"

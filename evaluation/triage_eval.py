@@ -8,14 +8,13 @@ Labelled files (JSON Lines):
   question on a myth's subject) or "ordinary";
 - the dev set (evaluation/data/dev_queries.jsonl, {"text", "gold"}): its urgent topics are
   urgency positives and its myth topics myth positives; every other query is ordinary.
-Splits: the *_tune, *_holdout, *_blind, *_blind2, *_blind3 and *_blind4 files (with the team's own examples,
-passerelle/triage/training_data.py) train the learned models, so their figures are training-set
-figures; the method and thresholds were chosen with `cross_validate` and `sweep` over that
-tuning material (`python -m evaluation.triage_eval --cross-validate | --sweep`): out-of-fold
-verdicts, 5-fold and "without each file" (each file was written at another time with other
-phrasings: the closest thing to new messages). *_test measures what was chosen; the newest blind set
-(*_blind6, written for triage v8; *_blind5 measured v7), written apart, is run once at the end of a
-piece of tuning work.
+Splits: the *_tune, *_holdout and *_blind to *_blind5 files (with the team's own examples,
+passerelle/triage/training_data.py; blind5 since triage v8) train the learned models, so their
+figures are training-set figures; the method and thresholds were chosen with `cross_validate` and
+`sweep` over that tuning material (`python -m evaluation.triage_eval --cross-validate | --sweep`):
+out-of-fold verdicts, 5-fold and "without each file" (each file was written at another time with
+other phrasings: the closest thing to new messages). *_test measures what was chosen; the newest
+blind set (*_blind6, written apart for triage v8) is run once at the end of a piece of tuning work.
 Messages are triaged as they arrive: language detected, not given.
 """
 
@@ -302,7 +301,7 @@ def fold_readings(triage: Triage, folds: int = CV_FOLDS, seed: int = CV_SEED) ->
             readings.append(FoldReading(example, triage.patterns.read(example.text),
                                         model.read_urgency(example.text, vector),
                                         evidence.score() if evidence is not None else 0.0,
-                                        model.read_claim(vector)))
+                                        model.read_claim(example.text, vector)))
     return readings
 
 
@@ -391,8 +390,8 @@ def main() -> None:
     """`python -m evaluation.triage_eval (--cross-validate | --sweep | --split SPLIT) [--json-out FILE]`.
 
     `--cross-validate` measures choices on the tuning material; `--sweep` gives the same
-    out-of-fold figures at every cutoff of the grids, to choose the thresholds; `--split blind6`
-    is the one run of the final method on the blind set (`passerelle eval triage --split ...`
+    out-of-fold figures at every cutoff of the grids, to choose the thresholds; `--split` with the
+    newest blind set is the one run of the final method on it (`passerelle eval triage --split ...`
     prints tables).
     """
     parser = argparse.ArgumentParser(description=main.__doc__)

@@ -3,6 +3,12 @@
 Patterns are data so that the people who know how emergencies are written (mediators, the
 content team) can extend them without touching code; this module only compiles and applies
 them. See the YAML header for what situations, mentions, idioms, vetoes and present markers are.
+
+A message is also read clause by clause (sentence ends, "...", a line break, "et sinon",
+"also", "btw"): a veto said in one clause (a question on the mutuelle, "pour savoir", last year)
+does not cancel a danger stated in another ("c pour savoir si ma mutuelle couvre le psy... ce
+soir je compte plus me reveiller"), unless it is a veto that frames the whole message (a film, a
+reassurance, a laugh, a trip: `reach: message`).
 """
 
 from __future__ import annotations
@@ -20,9 +26,11 @@ PATTERNS_FILE = Path(__file__).with_name("urgency_patterns.yaml")
 # Patterns run on at most this many characters: a pasted 10k-character text is read, but a
 # pathological paste cannot make triage slow.
 MAX_PATTERN_CHARS = 4000
+DOUBLED_EST = re.compile(r"\bc est est\b")
 
 Kind = Literal["situation", "mention"]
 Scope = Literal["all", "mentions", "similarity"]
+Reach = Literal["clause", "message"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +55,7 @@ class Veto:
 
     name: str
     scope: Scope
+    reach: Reach  # the clause it is said in, or the whole message
     regexes: tuple[re.Pattern[str], ...]
 
 
@@ -80,10 +89,17 @@ class UrgencyPatterns:
         self.danger_cancels = frozenset(data["danger"]["cancels"])
         self.contrast = re.compile("|".join(p for items in data["contrast"].values() for p in items))
         self.vetoes = [
-            Veto(name, spec["scope"], tuple(re.compile(p) for items in spec["patterns"].values()
-                                             for p in items))
+            Veto(name, spec["scope"], spec.get("reach", "clause"),
+                 tuple(re.compile(p) for items in spec["patterns"].values() for p in items))
             for name, spec in data["vetoes"].items()
         ]
+        self.message_wide = frozenset(v.name for v in self.vetoes if v.reach == "message")
+        self.clause_breaks = re.compile("|".join(p for items in data["clauses"].values() for p in items))
+
+    def _fold(self, text: str) -> tuple[str, bool]:
+        """The text patterns read: normalised, "c est est" (normalise expands the SMS "c" even
+        before "est") said once, idioms removed; and whether an idiom was."""
+        return self._strip_idioms(DOUBLED_EST.sub("c est", normalise(text)))
 
     def _strip_idioms(self, text: str) -> tuple[str, bool]:
         found = False
@@ -105,6 +121,28 @@ class UrgencyPatterns:
         scopes = {"all", "mentions"} if pattern.kind == "mention" else {"all"}
         return any(v.name in vetoes and v.scope in scopes for v in self.vetoes)
 
+    def _clause_readings(self, raw: str, vetoes: frozenset[str]) -> list[tuple[str, frozenset[str]]]:
+        """Each clause's folded text and the vetoes that reach it: those said in it and those that
+        frame the whole message, among the message's own (so a present or danger marker said in
+        another clause still lifts the past veto). One clause: the message itself."""
+        clauses = [c for c in self.clause_breaks.split(raw) if c and c.strip()]
+        if len(clauses) < 2:
+            return []
+        readings = []
+        for clause in clauses:
+            folded, _ = self._fold(clause)
+            said = frozenset(v.name for v in self.vetoes if v.name in vetoes
+                             and any(r.search(folded) or r.search(clause) for r in v.regexes))
+            readings.append((folded, said | (vetoes & self.message_wide)))
+        return readings
+
+    def _cancelled_in_clauses(self, pattern: Pattern, vetoes: frozenset[str],
+                              clauses: list[tuple[str, frozenset[str]]]) -> bool:
+        """Whether the vetoes cancel `pattern` in every clause it is said in (the whole message's
+        vetoes when it is said across clauses or the message has one)."""
+        places = [reach for folded, reach in clauses if pattern.regex.search(folded)]
+        return all(self._cancels(pattern, reach) for reach in places or [vetoes])
+
     def _after_contrast(self, folded: str, cancelled: list[Pattern]) -> set[Pattern]:
         """The cancelled matches that stand in the part after the last "mais" / "but": a veto said
         before it ("c surement rien lol mais ...", "il a fait un infarctus en 2019 mais la ...") does
@@ -119,12 +157,15 @@ class UrgencyPatterns:
     def read(self, text: str, language: str | None = None) -> PatternReading:
         """Apply every language's patterns to `text`, the message's own language first."""
         raw = text[:MAX_PATTERN_CHARS].casefold()
-        folded, idiom = self._strip_idioms(normalise(raw))
+        folded, idiom = self._fold(raw)
         vetoes = self._vetoes_in(folded, raw)
         matches = [p for p in self.patterns if p.regex.search(folded)]
         matches.sort(key=lambda p: (self.priority[p.category], p.kind != "situation",
                                     p.language != language))
         vetoed = [p for p in matches if self._cancels(p, vetoes)]
+        if vetoed:
+            clauses = self._clause_readings(raw, vetoes)
+            vetoed = [p for p in vetoed if self._cancelled_in_clauses(p, vetoes, clauses)]
         standing = self._after_contrast(folded, vetoed) if vetoed else set()
         cancelled = [p for p in vetoed if p not in standing]
         kept = [p for p in matches if p not in cancelled]

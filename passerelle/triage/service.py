@@ -122,7 +122,7 @@ class Triage:
                                       self.settings.urgency_similarity_threshold)
         myth: MythVerdict = myth_verdict(gather_evidence(text, view, similarities, cues),
                                          self.settings.myth_high_threshold, self.settings.myth_low_threshold,
-                                         model.read_claim(vector) if model is not None else None)
+                                         model.read_claim(text[:EMBED_CHARS], vector) if model is not None else None)
         embedding = QueryEmbedding(text[:EMBED_CHARS], vector, self.searcher.embedder.name)
         return TriageVerdict(language=language, urgency=urgency, myth=myth, rumour_cue=cues.rumour,
                              embedding=embedding)

@@ -27,7 +27,7 @@ CUTOFFS = ModelCutoffs(urgent=0.5, calm=0.95, veto=0.2)
 PATTERNS = load_patterns()
 DATA = ROOT / "evaluation" / "data"
 NEAR_COPY = 90  # rapidfuzz ratio from which two folded messages are the same message
-MEASURED = ("*_test.jsonl", "*_blind5.jsonl", "*_blind6.jsonl")  # the files that measure; never trained on
+MEASURED = ("*_test.jsonl", "*_blind6.jsonl")  # the files that measure; never trained on
 
 
 def words_vector(text: str) -> np.ndarray:
@@ -75,14 +75,15 @@ def test_the_models_learn_from_their_examples() -> None:
     calm = model.read_urgency("un rendez vous pour ma carte", words_vector("un rendez vous pour ma carte"))
     assert urgent.probability > 0.5 > calm.probability
     assert urgent.category == "suicide"
-    claim = model.read_claim(words_vector("ce vaccin provoque l autisme"))
+    claim = model.read_claim("ce vaccin provoque l autisme", words_vector("ce vaccin provoque l autisme"))
     assert claim is not None and claim.topic == "mythe-autisme"
     assert claim.probability > 0.5
 
 
 def test_myths_the_knowledge_base_does_not_answer_are_not_learned() -> None:
     model = train(EXAMPLES, VECTORS, myth_topics={"mythe-absent"})
-    assert model.claim is None and model.read_claim(words_vector("le vaccin donne l autisme")) is None
+    text = "le vaccin donne l autisme"
+    assert model.claim is None and model.read_claim(text, words_vector(text)) is None
 
 
 def test_training_needs_both_kinds_of_urgency_example() -> None:
@@ -111,17 +112,16 @@ def _near_copies(examples: list[Example], measured: list[str]) -> list[str]:
 
 
 def test_no_measured_message_trains_the_models() -> None:
-    """The test split and the blind sets not trained on yet (blind5, blind6) measure generalisation: none
+    """The test split and the blind set not trained on yet (blind6) measure generalisation: none
     of their messages, nor a near copy (the same words but for a letter or two), may train;
     everyday greetings and requests may recur in the labelled files written apart. The holdout and
-    the first four blind sets were run and read, so they train now (blind4 since triage v7); the
+    the first five blind sets were run and read, so they train now (blind5 since triage v8); the
     team's own example files must copy no measured message, not even a greeting."""
     measured_files = {path.name for pattern in MEASURED for path in DATA.glob(pattern)}
-    assert {"urgency_test.jsonl", "myth_test.jsonl", "urgency_blind5.jsonl", "myth_blind5.jsonl",
-            "urgency_blind6.jsonl", "myth_blind6.jsonl"} <= measured_files
+    assert {"urgency_test.jsonl", "myth_test.jsonl", "urgency_blind6.jsonl", "myth_blind6.jsonl"} <= measured_files
     trained = {path.name for path in TRAINING_FILES}
     assert not trained & measured_files
-    assert {"urgency_blind4.jsonl", "myth_blind4.jsonl"} <= trained
+    assert {"urgency_blind5.jsonl", "myth_blind5.jsonl"} <= trained
     measured = [text for pattern in MEASURED for text in _measured(pattern)]
     examples = labelled_examples()
     assert not _near_copies([e for e in examples if e.group != "ordinary"], measured)

@@ -94,6 +94,21 @@ def category(text: str, language: str | None = None) -> str | None:
     ("not worth waking up, i took most of the box of sleeping tablets", "suicide"),
     ("me he tomado la mitad del frasco de pastillas, ya da igual", "poisoning"),
     ("question sur la prime de naissance, et j ai mal sous les cotes, je vois flou, enceinte de 8 mois", "pregnancy"),
+    # v8: a veto said in another clause (an information question, "pour savoir") does not cancel
+    ("pour savoir si la mutuelle prend l orthodontie... de toute facon je veux plus me reveiller", "suicide"),
+    ("curious about the flu jab dates. btw i want to die tonight", "suicide"),
+    ("pregunta por curiosidad sobre la tarjeta sanitaria. y otra cosa, mi hijo se bebio lejia", "poisoning"),
+    # v8: the past is the comparison, the signs are now
+    ("il arrive plus a lever le bras et il parle mal, comme pour l avc de mamie l an dernier", "stroke"),
+    # v8: a weapon and silence, a child at a window or shut in a car, clots after a birth, a racing heart
+    ("mon beau frere a publie une photo de son fusil de chasse avec adieu, il repond pas", "suicide"),
+    ("my son is sitting on the window ledge of our 3rd floor flat", "child_danger"),
+    ("esqueceram um bebe trancado no carro no estacionamento, ta no sol", "child_danger"),
+    ("je suis sortie de la maternite il y a 3 jours, je perds des caillots enormes", "pregnancy"),
+    ("mon pere a le coeur qui cogne a cent a l heure, il est tout pale par terre", "cardiac"),
+    ("ma fille a bu le liquide de ma cigarette electronique", "poisoning"),
+    ("the pills are all lined up on my desk, tonight is my last", "suicide"),
+    ("c est fini pour moi, j ai plus la force", "suicide"),
 ])
 def test_patterns_catch_how_people_write_it(text: str, expected: str) -> None:
     assert category(text) == expected
@@ -153,6 +168,13 @@ def test_patterns_catch_how_people_write_it(text: str, expected: str) -> None:
     "بغيت نشوف طبيب ولكن ما كيجاوبش فالتيليفون",
     "which helpline do you call for a poisoning, keeping it for later",
     "coupure superficielle au doigt, ca a arrete de saigner, quel pansement",
+    # v8: a video game, a stifling office, a birth that went well, first aid asked to learn
+    "sur la console mon perso s est fait poignarder, j ai tout perdu",
+    "on etouffe dans ce bus sans clim",
+    "elle a perdu les eaux a 6h et accouche a 9h, tout s est bien passe",
+    "se alguem se engasgar, como se faz a manobra? curiosidade",
+    "kifach ndir massage cardiaque l chi wa7ed? bghit nt3lem",
+    "mi hijo se cayo por la escalera y se golpeo la cabeza, ya esta jugando otra vez",
 ])
 def test_harmless_uses_of_alarming_words_do_not_match(text: str) -> None:
     assert category(text) is None
@@ -176,6 +198,15 @@ def test_a_fever_with_a_child_at_play_is_reassuring(text: str) -> None:
 
 def test_an_idiom_does_not_hide_a_real_emergency_in_the_same_message() -> None:
     assert category("mort de fatigue et là j'ai une douleur qui serre la poitrine depuis 20 min") == "cardiac"
+
+
+def test_a_veto_reaches_its_own_clause_unless_it_frames_the_whole_message() -> None:
+    """An information or hypothetical veto cancels the matches of its own clause only; a film, a
+    reassurance or a trip frames every clause of the message (triage v8, after blind5)."""
+    assert category("pour savoir, si quelqu un veut se tuer on appelle qui ?") is None
+    assert category("pour savoir si la mutuelle couvre le psy. ce soir je veux me tuer") == "suicide"
+    assert category("j ai regarde un film hier soir. un type s est fait poignarder dans une ruelle") is None
+    assert category("il est tombe de l escalier et il s est cogne la tete. il joue deja") is None
 
 
 def test_a_present_marker_overrides_an_old_event() -> None:
