@@ -29,6 +29,7 @@ class Split(StrEnum):
     blind4 = "blind4"
     blind5 = "blind5"
     blind6 = "blind6"
+    blind7 = "blind7"
 
 
 def _pct(value: float | None) -> str:

@@ -90,7 +90,7 @@ def test_evaluate_triage_report(triage: Triage, tmp_path: Path) -> None:
     assert report["latency"]["messages"] == 5
 
 
-@pytest.mark.parametrize("split", ["tune", "test", "blind2", "blind3", "blind4", "blind5", "blind6"])
+@pytest.mark.parametrize("split", ["tune", "test", "blind2", "blind3", "blind4", "blind5", "blind6", "blind7"])
 def test_eval_triage_command(shipped: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, split: str) -> None:
     _write(tmp_path / f"urgency_{split}.jsonl", URGENCY_ROWS)
     _write(tmp_path / f"myth_{split}.jsonl", MYTH_ROWS)
