@@ -80,6 +80,29 @@ def test_the_models_learn_from_their_examples() -> None:
     assert claim.probability > 0.5
 
 
+def test_the_most_urgent_clause_of_a_long_message_decides() -> None:
+    """Triage v9: a long message's clauses are read too, and the most urgent reading wins, so an
+    emergency after a paperwork question is not drowned by it (blind6: 4 of 8 misses)."""
+    model = train(EXAMPLES, VECTORS, {"mythe-autisme"})
+    text = "ma carte est perdue, comment changer de carte, un rendez vous ? et je veux mourir ce soir"
+    clauses = ["ma carte est perdue, comment changer de carte, un rendez vous ?", "et je veux mourir ce soir"]
+    whole = model.read_urgency(text, words_vector(text))
+    read = model.read_urgency(text, words_vector(text), clauses, np.vstack([words_vector(c) for c in clauses]))
+    alone = model.read_urgency(clauses[1], words_vector(clauses[1]))
+    assert whole.probability < read.probability == pytest.approx(alone.probability)
+    assert read.category == "suicide"
+    assert model.read_urgency(text, words_vector(text), clauses, None) == whole  # clauses not embedded
+
+
+def test_only_long_messages_of_several_clauses_are_read_clause_by_clause(triage: Triage) -> None:
+    assert triage.clauses_to_read("je veux mourir. ce soir.") == []  # short: one thought
+    assert triage.clauses_to_read("bonjour, " * 12) == []  # long but one clause
+    long = ("Bonjour, pour renouveler ma carte vitale il faut quel formulaire ? Et sinon mon pere "
+            "vient de tomber dans l escalier, il bouge plus.")
+    assert triage.clauses_to_read(long) == ["Bonjour, pour renouveler ma carte vitale il faut quel formulaire",
+                                            "mon pere vient de tomber dans l escalier, il bouge plus"]
+
+
 def test_myths_the_knowledge_base_does_not_answer_are_not_learned() -> None:
     model = train(EXAMPLES, VECTORS, myth_topics={"mythe-absent"})
     text = "le vaccin donne l autisme"
