@@ -96,11 +96,15 @@ def test_the_most_urgent_clause_of_a_long_message_decides() -> None:
 
 def test_only_long_messages_of_several_clauses_are_read_clause_by_clause(triage: Triage) -> None:
     assert triage.clauses_to_read("je veux mourir. ce soir.") == []  # short: one thought
-    assert triage.clauses_to_read("bonjour, " * 12) == []  # long but one clause
-    long = ("Bonjour, pour renouveler ma carte vitale il faut quel formulaire ? Et sinon mon pere "
-            "vient de tomber dans l escalier, il bouge plus.")
-    assert triage.clauses_to_read(long) == ["Bonjour, pour renouveler ma carte vitale il faut quel formulaire",
-                                            "mon pere vient de tomber dans l escalier, il bouge plus"]
+    assert triage.clauses_to_read("bonjour, " * 16) == []  # long but one clause
+    long = ("Bonjour, on se voit samedi pour le repas de famille ? Et sinon mon pere "
+            "vient de tomber dans l escalier en portant le carton, il bouge plus.")
+    assert triage.clauses_to_read(long) == ["Bonjour, on se voit samedi pour le repas de famille",
+                                            "mon pere vient de tomber dans l escalier en portant le carton, il bouge plus"]
+    # a clause that calms itself (a past event) is left to the whole message's reading
+    past = ("Bonjour, mon pere a fait un infarctus il y a deux ans. Il peut partir en vacances au soleil du sud "
+            "avec ma mere en juillet ?")
+    assert triage.clauses_to_read(past) == ["Il peut partir en vacances au soleil du sud avec ma mere en juillet"]
 
 
 def test_myths_the_knowledge_base_does_not_answer_are_not_learned() -> None:
