@@ -103,8 +103,8 @@ def test_only_long_messages_of_several_clauses_are_read_clause_by_clause(triage:
                                             "mon pere vient de tomber dans l escalier en portant le carton, il bouge plus"]
     # a clause that calms itself (a past event) is left to the whole message's reading
     past = ("Bonjour, mon pere a fait un infarctus il y a deux ans. Il peut partir en vacances au soleil du sud "
-            "avec ma mere en juillet ?")
-    assert triage.clauses_to_read(past) == ["Il peut partir en vacances au soleil du sud avec ma mere en juillet"]
+            "avec ma mere cet ete ?")
+    assert triage.clauses_to_read(past) == ["Il peut partir en vacances au soleil du sud avec ma mere cet ete"]
 
 
 def test_myths_the_knowledge_base_does_not_answer_are_not_learned() -> None:
