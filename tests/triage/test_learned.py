@@ -99,8 +99,9 @@ def test_only_long_messages_of_several_clauses_are_read_clause_by_clause(triage:
     assert triage.clauses_to_read("bonjour, " * 16) == []  # long but one clause
     long = ("Bonjour, on se voit samedi pour le repas de famille ? Et sinon mon pere "
             "vient de tomber dans l escalier en portant le carton, il bouge plus.")
-    assert triage.clauses_to_read(long) == ["Bonjour, on se voit samedi pour le repas de famille",
-                                            "mon pere vient de tomber dans l escalier en portant le carton, il bouge plus"]
+    assert triage.clauses_to_read(long) == [
+        "Bonjour, on se voit samedi pour le repas de famille",
+        "mon pere vient de tomber dans l escalier en portant le carton, il bouge plus"]
     # a clause that calms itself (a past event) is left to the whole message's reading
     past = ("Bonjour, mon pere a fait un infarctus il y a deux ans. Il peut partir en vacances au soleil du sud "
             "avec ma mere cet ete ?")
