@@ -118,6 +118,7 @@ def category(text: str, language: str | None = None) -> str | None:
     ("mon frere m a serre la gorge jusqu a ce que je voie des etoiles", "violence"),
     ("he squeezed my throat against the door, my voice is gone", "violence"),
     ("la nena ha bebido amoniaco del cubo de fregar", "poisoning"),
+    ("mi hermano ha tragado un poco de gasolina del bidon, tose", "poisoning"),  # "un poco" is no reassurance
     ("o bebe engoliu soda caustica do armario", "poisoning"),
     ("elle s est entaillee le bras, ca coule toujours malgre le linge", "bleeding"),
     ("blood is squirting out of his wrist where the glass went in", "bleeding"),
