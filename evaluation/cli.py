@@ -15,8 +15,8 @@ eval_app = typer.Typer(help="Evaluation: measure the assistant on labelled data.
 
 
 class Split(StrEnum):
-    """Which labelled files to measure on: `tune`, `holdout` and `blind` to `blind5` train the learned
-    triage (their figures are training-set figures; blind5 since triage v8); `test` measures; the
+    """Which labelled files to measure on: `tune`, `holdout` and `blind` to `blind6` train the learned
+    triage (their figures are training-set figures; blind6 since triage v9); `test` measures; the
     next blind set, written apart, is run once at the end of a piece of tuning work
     (evaluation/data/README.md)."""
 

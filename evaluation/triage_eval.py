@@ -8,13 +8,13 @@ Labelled files (JSON Lines):
   question on a myth's subject) or "ordinary";
 - the dev set (evaluation/data/dev_queries.jsonl, {"text", "gold"}): its urgent topics are
   urgency positives and its myth topics myth positives; every other query is ordinary.
-Splits: the *_tune, *_holdout and *_blind to *_blind5 files (with the team's own examples,
-passerelle/triage/training_data.py; blind5 since triage v8) train the learned models, so their
+Splits: the *_tune, *_holdout and *_blind to *_blind6 files (with the team's own examples,
+passerelle/triage/training_data.py; blind6 since triage v9) train the learned models, so their
 figures are training-set figures; the method and thresholds were chosen with `cross_validate` and
 `sweep` over that tuning material (`python -m evaluation.triage_eval --cross-validate | --sweep`):
 out-of-fold verdicts, 5-fold and "without each file" (each file was written at another time with
 other phrasings: the closest thing to new messages). *_test measures what was chosen; the newest
-blind set (*_blind6, written apart for triage v8) is run once at the end of a piece of tuning work.
+blind set (written apart to measure triage v9) is run once at the end of a piece of tuning work.
 Messages are triaged as they arrive: language detected, not given.
 """
 
@@ -36,7 +36,7 @@ from sklearn.model_selection import StratifiedKFold
 from knowledge_base.schema import Kind
 from passerelle.text import normalise
 from passerelle.triage.learned import ClaimReading, UrgencyReading
-from passerelle.triage.model_store import TrainingSet, train_on, training_set
+from passerelle.triage.model_store import CACHE_FOLDER, TrainingSet, embed_cached, train_on, training_set
 from passerelle.triage.myth import gather_evidence
 from passerelle.triage.patterns import PatternReading
 from passerelle.triage.references import KnowledgeView
@@ -285,11 +285,16 @@ MYTH_GRID = (0.4, 0.45, 0.5, 0.55, 0.6, 0.65)
 
 def fold_readings(triage: Triage, folds: int = CV_FOLDS, seed: int = CV_SEED) -> list[FoldReading]:
     """Out-of-fold readings of every labelled message (same folds as `cross_validate`), from the
-    vectors training already computed, so no message is embedded again."""
+    vectors training already computed, so no message is embedded again (the clauses of long
+    messages, read as `Triage.assess` reads them, are embedded once and cached)."""
     view = KnowledgeView.build(triage.searcher.snapshot, triage.is_emergency_question)
     data = training_set(view, triage.searcher.embedder, triage.is_emergency_question)
     strata = [f"{e.source}:{e.group}" for e in data.labelled]
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    clauses = [triage.clauses_to_read(e.text) for e in data.labelled]
+    flat = [c for parts in clauses for c in parts]
+    cache = view.snapshot.path.parent / CACHE_FOLDER / "clauses.npz"
+    clause_vectors = dict(zip(flat, embed_cached(flat, triage.searcher.embedder, cache), strict=True))
     readings: list[FoldReading] = []
     for _, test_index in splitter.split(np.zeros(len(strata)), strata):
         held_out = np.zeros(len(strata), dtype=bool)
@@ -297,9 +302,11 @@ def fold_readings(triage: Triage, folds: int = CV_FOLDS, seed: int = CV_SEED) ->
         model = train_on(data, ~held_out)
         for i in test_index:
             example, vector = data.labelled[i], data.labelled_vectors[i]
+            parts = clauses[i]
+            part_vectors = np.vstack([clause_vectors[c] for c in parts]) if parts else None
             evidence = gather_evidence(example.text, view, view.similarities(vector), triage.cues.read(example.text))
             readings.append(FoldReading(example, triage.patterns.read(example.text),
-                                        model.read_urgency(example.text, vector),
+                                        model.read_urgency(example.text, vector, parts, part_vectors),
                                         evidence.score() if evidence is not None else 0.0,
                                         model.read_claim(example.text, vector)))
     return readings

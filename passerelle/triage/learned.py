@@ -17,6 +17,8 @@ Four scikit-learn logistic regressions, deterministic (lbfgs, fixed seed, fixed 
   the embedding alone it gave Darija claims the wrong myth, a bleach claim read as HIV, the pill
   as bleach; the words "javel", "pilule", "puce" name the myth in any script; out of fold myth
   precision 0.931 -> 0.959, recall 0.891 -> 0.918).
+A long message of several clauses is also read clause by clause by the urgency models (triage
+v9, `LearnedTriage.read_urgency`): no training change, only more readings at inference.
 What trains them is in `training_data.py`; how they combine with the patterns is in `urgency.py`
 and `myth.py`. The settings were chosen by 5-fold cross-validation and by training without each
 labelled file in turn (`python -m evaluation.triage_eval --cross-validate`).
@@ -113,11 +115,24 @@ class LearnedTriage:
         self.claim = claim
         self.topic = topic
 
-    def read_urgency(self, text: str, vector: np.ndarray) -> UrgencyReading:
-        """Probability that `text` (whose embedding is `vector`) is an emergency, and its category."""
-        row = self.features.transform([text], vector[None, :])
-        probability = float(self.urgent.predict_proba(row)[0, list(self.urgent.classes_).index(True)])
-        return UrgencyReading(probability, _best(self.category, row))
+    def read_urgency(self, text: str, vector: np.ndarray, clauses: Sequence[str] = (),
+                     clause_vectors: np.ndarray | None = None) -> UrgencyReading:
+        """Probability that `text` (whose embedding is `vector`) is an emergency, and its category.
+
+        With `clauses` (a long message's clauses, row i of `clause_vectors` the embedding of
+        clause i), each is read too and the most urgent reading wins: in "c'est pour renouveler ma
+        CSS, ça prend combien de temps ? ... j'ai acheté du charbon et scotché la fenêtre. il faut
+        un justificatif ?" the paperwork outweighs the charcoal in the whole message's embedding
+        and n-grams, not in the charcoal's own clause (blind6: 4 of v8's 8 misses were such
+        messages). A clause read alone loses its context, so the verdict keeps the whole message's
+        calming context (`urgency.combined_verdict`)."""
+        read_clauses = clause_vectors is not None and len(clauses) > 0
+        texts = [text, *clauses] if read_clauses else [text]
+        vectors = np.vstack([vector, clause_vectors]) if read_clauses else vector[None, :]
+        rows = self.features.transform(texts, vectors)
+        probabilities = self.urgent.predict_proba(rows)[:, list(self.urgent.classes_).index(True)]
+        most = int(np.argmax(probabilities))
+        return UrgencyReading(float(probabilities[most]), _best(self.category, rows[most]))
 
     def read_claim(self, text: str, vector: np.ndarray) -> ClaimReading | None:
         """Probability that `text` (whose embedding is `vector`) repeats a myth, and which; None

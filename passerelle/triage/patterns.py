@@ -87,6 +87,8 @@ class UrgencyPatterns:
         self.present = [re.compile(p) for items in data["present"].values() for p in items]
         self.danger = [re.compile(p) for items in data["danger"]["patterns"].values() for p in items]
         self.danger_cancels = frozenset(data["danger"]["cancels"])
+        self.injury = [re.compile(p) for items in data["injury"]["patterns"].values() for p in items]
+        self.injury_cancels = frozenset(data["injury"]["cancels"])
         self.contrast = re.compile("|".join(p for items in data["contrast"].values() for p in items))
         self.vetoes = [
             Veto(name, spec["scope"], spec.get("reach", "clause"),
@@ -94,7 +96,8 @@ class UrgencyPatterns:
             for name, spec in data["vetoes"].items()
         ]
         self.message_wide = frozenset(v.name for v in self.vetoes if v.reach == "message")
-        self.clause_breaks = re.compile("|".join(p for items in data["clauses"].values() for p in items))
+        self.clause_breaks = re.compile("|".join(p for items in data["clauses"].values() for p in items),
+                                        re.IGNORECASE)
 
     def _fold(self, text: str) -> tuple[str, bool]:
         """The text patterns read: normalised, "c est est" (normalise expands the SMS "c" even
@@ -115,17 +118,24 @@ class UrgencyPatterns:
             names.discard("past")
         if names & self.danger_cancels and any(r.search(text) for r in self.danger):
             names -= self.danger_cancels
+        if names & self.injury_cancels and any(r.search(text) for r in self.injury):
+            names -= self.injury_cancels
         return frozenset(names)
 
     def _cancels(self, pattern: Pattern, vetoes: frozenset[str]) -> bool:
         scopes = {"all", "mentions"} if pattern.kind == "mention" else {"all"}
         return any(v.name in vetoes and v.scope in scopes for v in self.vetoes)
 
+    def clauses(self, text: str) -> list[str]:
+        """The clauses of `text` as written (sentence ends, "...", line breaks, "et sinon", "btw"
+        split them), blank ones left out: one item when the message is one clause."""
+        return [c.strip() for c in self.clause_breaks.split(text[:MAX_PATTERN_CHARS]) if c and c.strip()]
+
     def _clause_readings(self, raw: str, vetoes: frozenset[str]) -> list[tuple[str, frozenset[str]]]:
         """Each clause's folded text and the vetoes that reach it: those said in it and those that
         frame the whole message, among the message's own (so a present or danger marker said in
         another clause still lifts the past veto). One clause: the message itself."""
-        clauses = [c for c in self.clause_breaks.split(raw) if c and c.strip()]
+        clauses = self.clauses(raw)
         if len(clauses) < 2:
             return []
         readings = []

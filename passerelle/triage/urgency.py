@@ -17,6 +17,11 @@ must not make. Without a match the model decides, with a higher bar when the con
 (idioms, past events, media, reassurance, informational questions:
 `urgency_model_calm_threshold`). The thresholds were chosen by cross-validation on the tuning
 data (`python -m evaluation.triage_eval --cross-validate`), recall first.
+
+Since triage v9 the model also reads each clause of a long message (`Triage.clauses_to_read`,
+`LearnedTriage.read_urgency`) and its most urgent reading is the one weighed here: an emergency
+told after a paperwork question no longer drowns in it. The calming context stays the whole
+message's, so a clause read alone ("il saigne") does not escape a reassurance said beside it.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ CUTOFFS = ModelCutoffs(urgent=0.5, calm=0.95, veto=0.2)
 PATTERNS = load_patterns()
 DATA = ROOT / "evaluation" / "data"
 NEAR_COPY = 90  # rapidfuzz ratio from which two folded messages are the same message
-MEASURED = ("*_test.jsonl", "*_blind6.jsonl", "*_blind7.jsonl")  # the files that measure; never trained on
+MEASURED = ("*_test.jsonl", "*_blind7.jsonl")  # the files that measure; never trained on
 
 
 def words_vector(text: str) -> np.ndarray:
@@ -80,6 +80,34 @@ def test_the_models_learn_from_their_examples() -> None:
     assert claim.probability > 0.5
 
 
+def test_the_most_urgent_clause_of_a_long_message_decides() -> None:
+    """Triage v9: a long message's clauses are read too, and the most urgent reading wins, so an
+    emergency after a paperwork question is not drowned by it (blind6: 4 of 8 misses)."""
+    model = train(EXAMPLES, VECTORS, {"mythe-autisme"})
+    text = "ma carte est perdue, comment changer de carte, un rendez vous ? et je veux mourir ce soir"
+    clauses = ["ma carte est perdue, comment changer de carte, un rendez vous ?", "et je veux mourir ce soir"]
+    whole = model.read_urgency(text, words_vector(text))
+    read = model.read_urgency(text, words_vector(text), clauses, np.vstack([words_vector(c) for c in clauses]))
+    alone = model.read_urgency(clauses[1], words_vector(clauses[1]))
+    assert whole.probability < read.probability == pytest.approx(alone.probability)
+    assert read.category == "suicide"
+    assert model.read_urgency(text, words_vector(text), clauses, None) == whole  # clauses not embedded
+
+
+def test_only_long_messages_of_several_clauses_are_read_clause_by_clause(triage: Triage) -> None:
+    assert triage.clauses_to_read("je veux mourir. ce soir.") == []  # short: one thought
+    assert triage.clauses_to_read("bonjour, " * 16) == []  # long but one clause
+    long = ("Bonjour, on se voit samedi pour le repas de famille ? Et sinon mon pere "
+            "vient de tomber dans l escalier en portant le carton, il bouge plus.")
+    assert triage.clauses_to_read(long) == [
+        "Bonjour, on se voit samedi pour le repas de famille",
+        "mon pere vient de tomber dans l escalier en portant le carton, il bouge plus"]
+    # a clause that calms itself (a past event) is left to the whole message's reading
+    past = ("Bonjour, mon pere a fait un infarctus il y a deux ans. Il peut partir en vacances au soleil du sud "
+            "avec ma mere cet ete ?")
+    assert triage.clauses_to_read(past) == ["Il peut partir en vacances au soleil du sud avec ma mere cet ete"]
+
+
 def test_myths_the_knowledge_base_does_not_answer_are_not_learned() -> None:
     model = train(EXAMPLES, VECTORS, myth_topics={"mythe-absent"})
     text = "le vaccin donne l autisme"
@@ -112,17 +140,16 @@ def _near_copies(examples: list[Example], measured: list[str]) -> list[str]:
 
 
 def test_no_measured_message_trains_the_models() -> None:
-    """The test split and the blind sets not trained on yet (blind6, blind7) measure generalisation: none
+    """The test split and the blind set not trained on yet (blind7) measure generalisation: none
     of their messages, nor a near copy (the same words but for a letter or two), may train;
     everyday greetings and requests may recur in the labelled files written apart. The holdout and
-    the first five blind sets were run and read, so they train now (blind5 since triage v8); the
-    team's own example files must copy no measured message, not even a greeting."""
+    the six blind sets before it were run and read, so they train now (blind6 since triage v9);
+    the team's own example files must copy no measured message, not even a greeting."""
     measured_files = {path.name for pattern in MEASURED for path in DATA.glob(pattern)}
-    assert {"urgency_test.jsonl", "myth_test.jsonl", "urgency_blind6.jsonl", "myth_blind6.jsonl",
-            "urgency_blind7.jsonl", "myth_blind7.jsonl"} <= measured_files
+    assert {"urgency_test.jsonl", "myth_test.jsonl", "urgency_blind7.jsonl", "myth_blind7.jsonl"} <= measured_files
     trained = {path.name for path in TRAINING_FILES}
     assert not trained & measured_files
-    assert {"urgency_blind5.jsonl", "myth_blind5.jsonl"} <= trained
+    assert {"urgency_blind6.jsonl", "myth_blind6.jsonl"} <= trained
     measured = [text for pattern in MEASURED for text in _measured(pattern)]
     examples = labelled_examples()
     assert not _near_copies([e for e in examples if e.group != "ordinary"], measured)

@@ -39,6 +39,11 @@ def test_sincere_question_and_assertion_cues() -> None:
     "a la tele ils parlaient de resistance aux antibiotiques, ca veut dire quoi",
     "is coconut water actually good for you?",
     "wach khassni nkemmel dwa kamel?",
+    # v9: an age, a dose or an amount asked (blind6 flagged such questions as the myth)
+    "the flu shot, from what age is it given?",
+    "o xarope pode ser dado a uma crianca de 2 anos?",
+    "la vacuna del neumococo, a partir de que edad se pone?",
+    "enceinte, quelle dose de paracetamol maximum ?",
 ])
 def test_sincere_cues_in_questions_on_a_myth_subject(text: str) -> None:
     assert CUES.read(text).sincere

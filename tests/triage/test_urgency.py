@@ -109,6 +109,21 @@ def category(text: str, language: str | None = None) -> str | None:
     ("ma fille a bu le liquide de ma cigarette electronique", "poisoning"),
     ("the pills are all lined up on my desk, tonight is my last", "suicide"),
     ("c est fini pour moi, j ai plus la force", "suicide"),
+    # v9: suicide preparations (charcoal and a sealed room, blades laid out, a ledge now after an old attempt)
+    ("j ai pris un sac de charbon de bois et j ai bouche toutes les aerations de la piece", "suicide"),
+    ("the blades are laid out on the sink, i wont be here tomorrow", "suicide"),
+    ("tentative l an dernier. maintenant je suis assis sur le rebord de la fenetre de ma chambre au 5e", "suicide"),
+    ("hands shaking, i am sitting on the window ledge of the 9th floor", "suicide"),
+    # v9: strangulation, caustic drinks (es/pt), heavy bleeding through a cloth, spurting
+    ("mon frere m a serre la gorge jusqu a ce que je voie des etoiles", "violence"),
+    ("he squeezed my throat against the door, my voice is gone", "violence"),
+    ("la nena ha bebido amoniaco del cubo de fregar", "poisoning"),
+    ("mi hermano ha tragado un poco de gasolina del bidon, tose", "poisoning"),  # "un poco" is no reassurance
+    ("o bebe engoliu soda caustica do armario", "poisoning"),
+    ("elle s est entaillee le bras, ca coule toujours malgre le linge", "bleeding"),
+    ("blood is squirting out of his wrist where the glass went in", "bleeding"),
+    # v9: a game or a laugh around an injury said outright in the first person
+    ("lol je me suis tranche le doigt avec la mandoline, ca saigne partout, je finis ma partie", "bleeding"),
 ])
 def test_patterns_catch_how_people_write_it(text: str, expected: str) -> None:
     assert category(text) == expected
@@ -175,6 +190,18 @@ def test_patterns_catch_how_people_write_it(text: str, expected: str) -> None:
     "se alguem se engasgar, como se faz a manobra? curiosidade",
     "kifach ndir massage cardiaque l chi wa7ed? bghit nt3lem",
     "mi hijo se cayo por la escalera y se golpeo la cabeza, ya esta jugando otra vez",
+    # v9: hyperbole about paperwork, bosses, snoring; a pet; a drowned phone; a past poisoning
+    "ces demarches de la cpam vont me tuer, encore un formulaire",
+    "mon chef m a etrangle avec ses reunions cette semaine",
+    "ma femme ronfle, un jour je vais l etouffer sous le coussin, des astuces ?",
+    "le chat m a agresse quand j ai voulu le brosser",
+    "intoxication au monoxyde l hiver dernier, on a une nouvelle chaudiere, quel detecteur acheter ?",
+    # v9: first aid asked ahead of time
+    "si un jour ma fille avale un aimant, on fait quoi ? je demande juste pour savoir",
+    "c est quoi les gestes si qqn s etouffe avec un bonbon",
+    # v9: reassured minor events, normal fetal movements
+    "je me suis coupe avec le cutter, petit saignement, pansement ok",
+    "do you feel the baby move at 20 weeks? mine kicks loads already",
 ])
 def test_harmless_uses_of_alarming_words_do_not_match(text: str) -> None:
     assert category(text) is None
@@ -190,10 +217,31 @@ def test_harmless_uses_of_alarming_words_do_not_match(text: str) -> None:
     "he slipped in the kitchen, cried for a second and is now playing",
     "caiu do sofa, so ralou o braco",
     "t7 mn sda3, labas 3lih",
+    # v9
+    "il a avale un bouchon de stylo, il respire nickel",
+    "se golpeo con la mesa, se levanto riendo",
+    "tah mn lbisklit, kaylaab 3adi",
+    "o bebe mexe muito a noite toda, 30 semanas",
 ])
 def test_a_fever_with_a_child_at_play_is_reassuring(text: str) -> None:
     """The reassurance veto calms the learned model's path (blind2: such fevers were alarms)."""
     assert "reassurance" in PATTERNS.read(text).vetoes
+
+
+def test_movements_that_stopped_are_not_reassuring() -> None:
+    """"Usually kicks a lot" says what changed, it does not reassure (triage v9)."""
+    for text in ("39 weeks, usually kicks a lot after dinner, nothing since this morning",
+                 "d habitude il bouge beaucoup le soir, la rien depuis hier"):
+        assert "reassurance" not in PATTERNS.read(text).vetoes, text
+
+
+def test_idioms_say_the_sign_is_absent_or_an_exaggeration() -> None:
+    """The calm bar applies to hyperbole the patterns remove and to a sign said absent (v9)."""
+    for text in ("la rentree des classes, achevez moi", "his snoring could wake the dead",
+                 "mon portable a fini dans l evier, noye", "ma fille fait une crise parce qu elle veut pas dormir"):
+        assert PATTERNS.read(text).idiom, text
+    assert "mild" in PATTERNS.read("coup de soleil sur le dos, pas de cloque").vetoes
+    assert "mild" in PATTERNS.read("burned my wrist on the oven, no blister").vetoes
 
 
 def test_an_idiom_does_not_hide_a_real_emergency_in_the_same_message() -> None:
