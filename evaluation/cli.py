@@ -18,7 +18,7 @@ class Split(StrEnum):
     """Which labelled files to measure on: `tune`, `holdout` and `blind` to `blind6` train the learned
     triage (their figures are training-set figures; blind6 since triage v9); `test` measures; the
     next blind set, written apart, is run once at the end of a piece of tuning work
-    (evaluation/data/README.md)."""
+    (evaluation/data/README.md); blind8 has a myth file only (it measures the myth triage v10)."""
 
     tune = "tune"
     test = "test"
@@ -30,6 +30,7 @@ class Split(StrEnum):
     blind5 = "blind5"
     blind6 = "blind6"
     blind7 = "blind7"
+    blind8 = "blind8"
 
 
 def _pct(value: float | None) -> str:
@@ -83,7 +84,7 @@ def eval_triage(
     json_out: Annotated[Path | None, typer.Option("--json-out", help="Also save the report here.")] = None,
 ) -> None:
     """Urgency recall and false alarms, myth precision and recall, latency; plus the dev set."""
-    from evaluation.triage_eval import DATA_DIR, evaluate_dev, evaluate_triage
+    from evaluation.triage_eval import DATA_DIR, evaluate_dev, evaluate_triage, split_files
     from knowledge_base.build import ensure_index
     from knowledge_base.search import Searcher
     from passerelle.settings import get_settings
@@ -92,11 +93,11 @@ def eval_triage(
     settings = get_settings()
     report_index = ensure_index(settings.content_dir, settings, progress=False)
     triage = Triage(settings, Searcher(settings, index_root=report_index.index_root))
-    report = evaluate_triage(triage, DATA_DIR / f"urgency_{split.value}.jsonl",
-                             DATA_DIR / f"myth_{split.value}.jsonl")
+    report = evaluate_triage(triage, *split_files(split.value))
     report["dev"] = evaluate_dev(triage, DATA_DIR / "dev_queries.jsonl")
     console = Console()
-    _print_urgency(console, split.value, report["urgency"])
+    if "urgency" in report:
+        _print_urgency(console, split.value, report["urgency"])
     _print_myth(console, split.value, report["myth"])
     _print_urgency(console, "dev", report["dev"]["urgency"])
     _print_myth(console, "dev", report["dev"]["myth"])

@@ -47,11 +47,19 @@ from passerelle.triage.verdicts import TriageVerdict
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 NONE = "none"
+# Splits written for the myth triage alone (blind8 measures myth triage v10): no urgency file.
+MYTH_ONLY_SPLITS = frozenset({"blind8"})
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
     """The records of a JSON Lines file (blank lines skipped)."""
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def split_files(split: str) -> tuple[Path | None, Path]:
+    """A split's urgency file (None for a myth-only split) and its myth file."""
+    urgency = None if split in MYTH_ONLY_SPLITS else DATA_DIR / f"urgency_{split}.jsonl"
+    return urgency, DATA_DIR / f"myth_{split}.jsonl"
 
 
 class Assesses(Protocol):
@@ -163,13 +171,14 @@ def evaluate_myth(timed: Timed, rows: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def evaluate_triage(triage: Triage, urgency_file: Path, myth_file: Path) -> dict[str, Any]:
-    """The full report for one split (one urgency file, one myth file)."""
+def evaluate_triage(triage: Triage, urgency_file: Path | None, myth_file: Path) -> dict[str, Any]:
+    """The full report for one split (one urgency file, one myth file); a myth-only split
+    (no urgency file) gets no urgency part."""
     timed = Timed(triage)
-    report = {
-        "urgency": evaluate_urgency(timed, read_jsonl(urgency_file)),
-        "myth": evaluate_myth(timed, read_jsonl(myth_file)),
-    }
+    report: dict[str, Any] = {}
+    if urgency_file is not None:
+        report["urgency"] = evaluate_urgency(timed, read_jsonl(urgency_file))
+    report["myth"] = evaluate_myth(timed, read_jsonl(myth_file))
     report["latency"] = timed.latency()
     return report
 
@@ -381,15 +390,19 @@ def unseen(rows: list[dict[str, Any]], examples: list[Example]) -> list[dict[str
 
 def evaluate_split(triage: Triage, split: str) -> dict[str, Any]:
     """One split's report over all its messages, and again over those unseen in training."""
-    urgency, myth = read_jsonl(DATA_DIR / f"urgency_{split}.jsonl"), read_jsonl(DATA_DIR / f"myth_{split}.jsonl")
+    urgency_file, myth_file = split_files(split)
+    urgency = read_jsonl(urgency_file) if urgency_file is not None else None
+    myth = read_jsonl(myth_file)
     replay = Replay({}, triage)
     timed = Timed(replay)
-    report: dict[str, Any] = {"all": {"urgency": evaluate_urgency(timed, urgency),
-                                      "myth": evaluate_myth(timed, myth)}}
-    report["latency"] = timed.latency()
     examples = labelled_examples()
-    report["unseen"] = {"urgency": evaluate_urgency(Timed(replay), unseen(urgency, examples)),
-                        "myth": evaluate_myth(Timed(replay), unseen(myth, examples))}
+    report: dict[str, Any] = {"all": {}, "unseen": {}}
+    if urgency is not None:
+        report["all"]["urgency"] = evaluate_urgency(timed, urgency)
+        report["unseen"]["urgency"] = evaluate_urgency(Timed(replay), unseen(urgency, examples))
+    report["all"]["myth"] = evaluate_myth(timed, myth)
+    report["latency"] = timed.latency()
+    report["unseen"]["myth"] = evaluate_myth(Timed(replay), unseen(myth, examples))
     return report
 
 

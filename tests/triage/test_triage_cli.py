@@ -104,13 +104,33 @@ def test_eval_triage_command(shipped: None, monkeypatch: pytest.MonkeyPatch, tmp
     assert report["dev"]["urgency"]["recall"] == 1.0
 
 
+def test_a_myth_only_split_prints_the_myth_tables_only(
+        shipped: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """blind8 was written for the myth triage alone: no urgency file, no urgency part."""
+    _write(tmp_path / "myth_blind8.jsonl", MYTH_ROWS)
+    _write(tmp_path / "dev_queries.jsonl", [{"text": "je veux mourir", "gold": "suicide-prevention"}])
+    monkeypatch.setattr(triage_eval, "DATA_DIR", tmp_path)
+    out = tmp_path / "report.json"
+    result = RUNNER.invoke(app, ["eval", "triage", "--split", "blind8", "--json-out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "blind8: myth" in result.stdout and "blind8: urgency" not in result.stdout
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert "urgency" not in report
+    assert (report["myth"]["precision"], report["myth"]["recall"]) == (1.0, 1.0)
+    assert report["latency"]["messages"] == len(MYTH_ROWS)  # no urgency row was read
+
+
 @pytest.mark.parametrize("split", list(Split))
 def test_every_split_has_its_two_labelled_files(split: Split) -> None:
-    """`--split NAME` reads urgency_NAME.jsonl and myth_NAME.jsonl: a split named without its
-    files, or a file with a label the report does not know, would only fail at the one run."""
-    urgency = triage_eval.read_jsonl(triage_eval.DATA_DIR / f"urgency_{split}.jsonl")
-    myth = triage_eval.read_jsonl(triage_eval.DATA_DIR / f"myth_{split}.jsonl")
-    assert {row["group"] for row in urgency} == {"urgent", "harmless", "ordinary"}
+    """`--split NAME` reads urgency_NAME.jsonl and myth_NAME.jsonl (the myth file only for a
+    myth-only split): a split named without its files, or a file with a label the report does
+    not know, would only fail at the one run."""
+    urgency_file, myth_file = triage_eval.split_files(split)
+    assert (urgency_file is None) == (split in triage_eval.MYTH_ONLY_SPLITS)
+    urgency = triage_eval.read_jsonl(urgency_file) if urgency_file is not None else []
+    myth = triage_eval.read_jsonl(myth_file)
+    if urgency_file is not None:
+        assert {row["group"] for row in urgency} == {"urgent", "harmless", "ordinary"}
     assert all(row["urgent"] == (row["group"] == "urgent") == (row["category"] is not None) for row in urgency)
     assert {row["group"] for row in myth} == {"claim", "sincere", "ordinary"}
     assert all((row["group"] == "claim") == (row["myth"] is not None) for row in myth)
