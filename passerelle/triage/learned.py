@@ -126,9 +126,10 @@ class LearnedTriage:
         and n-grams, not in the charcoal's own clause (blind6: 4 of v8's 8 misses were such
         messages). A clause read alone loses its context, so the verdict keeps the whole message's
         calming context (`urgency.combined_verdict`)."""
-        read_clauses = clause_vectors is not None and len(clauses) > 0
-        texts = [text, *clauses] if read_clauses else [text]
-        vectors = np.vstack([vector, clause_vectors]) if read_clauses else vector[None, :]
+        if clause_vectors is not None and len(clauses) > 0:
+            texts, vectors = [text, *clauses], np.vstack([vector, clause_vectors])
+        else:
+            texts, vectors = [text], vector[None, :]
         rows = self.features.transform(texts, vectors)
         probabilities = self.urgent.predict_proba(rows)[:, list(self.urgent.classes_).index(True)]
         most = int(np.argmax(probabilities))
