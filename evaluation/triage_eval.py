@@ -37,7 +37,7 @@ from knowledge_base.schema import Kind
 from passerelle.text import normalise
 from passerelle.triage.learned import ClaimReading, UrgencyReading
 from passerelle.triage.model_store import CACHE_FOLDER, TrainingSet, embed_cached, train_on, training_set
-from passerelle.triage.myth import gather_evidence
+from passerelle.triage.myth import combined_score, gather_evidence
 from passerelle.triage.patterns import PatternReading
 from passerelle.triage.references import KnowledgeView
 from passerelle.triage.service import Triage
@@ -282,7 +282,7 @@ class FoldReading:
     example: Example
     patterns: PatternReading
     urgency: UrgencyReading
-    evidence_score: float  # the myth evidence score (0 when the index holds no myth)
+    myth_score: float  # the myth score as `myth_verdict` computes it (0 when the index holds no myth)
     claim: ClaimReading | None
 
 
@@ -314,10 +314,11 @@ def fold_readings(triage: Triage, folds: int = CV_FOLDS, seed: int = CV_SEED) ->
             parts = clauses[i]
             part_vectors = np.vstack([clause_vectors[c] for c in parts]) if parts else None
             evidence = gather_evidence(example.text, view, view.similarities(vector), triage.cues.read(example.text))
+            claim = model.read_claim(example.text, vector)
             readings.append(FoldReading(example, triage.patterns.read(example.text),
                                         model.read_urgency(example.text, vector, parts, part_vectors),
-                                        evidence.score() if evidence is not None else 0.0,
-                                        model.read_claim(example.text, vector)))
+                                        combined_score(evidence, claim) if evidence is not None else 0.0,
+                                        claim))
     return readings
 
 
@@ -343,7 +344,7 @@ def sweep(readings: list[FoldReading]) -> dict[str, Any]:
         right: Counter[str] = Counter()
         positives: Counter[str] = Counter()
         for r in myth:
-            score = r.evidence_score if r.claim is None else (r.evidence_score + r.claim.probability) / 2
+            score = r.myth_score
             hit = score >= high and r.claim is not None and r.claim.topic == r.example.myth
             for key in ("all", r.example.language):
                 flagged[key] += score >= high

@@ -61,6 +61,7 @@ class ClaimReading:
 
     probability: float  # that the message repeats one of the myths
     topic: str  # the most likely myth
+    topic_margin: float = 1.0  # its probability minus the runner-up's (1 when one myth was learned)
 
 
 class TextFeatures:
@@ -141,7 +142,12 @@ class LearnedTriage:
         if self.claim is None or self.topic is None:
             return None
         probability = float(self.claim.predict_proba(vector[None, :])[0, list(self.claim.classes_).index(True)])
-        return ClaimReading(probability, _best(self.topic, self.features.transform([text], vector[None, :])))
+        if isinstance(self.topic, str):
+            return ClaimReading(probability, self.topic)
+        topics = self.topic.predict_proba(self.features.transform([text], vector[None, :]))[0]
+        order = np.argsort(-topics, kind="stable")  # ties as `_best` breaks them
+        margin = float(topics[order[0]] - topics[order[1]]) if len(order) > 1 else 1.0
+        return ClaimReading(probability, str(self.topic.classes_[order[0]]), margin)
 
 
 def train(examples: Sequence[Example], vectors: np.ndarray, myth_topics: set[str]) -> LearnedTriage:

@@ -7,6 +7,7 @@ trained on the shipped data (session fixture).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -17,7 +18,7 @@ from passerelle.settings import ROOT, Settings
 from passerelle.text import normalise, tokens
 from passerelle.triage import Triage
 from passerelle.triage.learned import ClaimReading, UrgencyReading, train
-from passerelle.triage.myth import ClaimEvidence, myth_verdict
+from passerelle.triage.myth import ClaimEvidence, combined_score, myth_verdict
 from passerelle.triage.patterns import PatternReading, load_patterns
 from passerelle.triage.training_data import TRAINING_FILES, Example, labelled_examples
 from passerelle.triage.urgency import ModelCutoffs, combined_verdict
@@ -195,14 +196,27 @@ def test_a_calming_context_raises_the_bar_for_the_model() -> None:
     assert combined_verdict(reading, UrgencyReading(0.97, "stroke"), CUTOFFS).urgent
 
 
-def test_the_myth_score_averages_evidence_and_model() -> None:
-    evidence = ClaimEvidence(topic="mythe-x", similarity=0.9, lead=0.0, lexical_lead=0.0,
-                             assertions=0, rumour=False, sincere=False)
-    model = ClaimReading(probability=0.9, topic="mythe-y")
-    verdict = myth_verdict(evidence, high=0.4, low=0.2, model=model)
-    assert verdict.score == round((evidence.score() + 0.9) / 2, 4)
+WEAK_CLAIM = ClaimEvidence(topic="mythe-x", similarity=0.8, lead=0.0, lexical_lead=0.0,
+                           assertions=0, rumour=True, sincere=False)
+
+
+def test_a_confident_classifier_lifts_a_relayed_claim_the_evidence_scores_low() -> None:
+    """Triage v10: a claim relayed in another language gets a low evidence score; the v9 mean
+    with a confident classifier stayed under the 0.55 threshold, the combiner does not."""
+    model = ClaimReading(probability=0.95, topic="mythe-y", topic_margin=0.9)
+    assert WEAK_CLAIM.score() < 0.15 and (WEAK_CLAIM.score() + 0.95) / 2 < 0.55
+    verdict = myth_verdict(WEAK_CLAIM, high=0.55, low=0.3, model=model)
     assert (verdict.level, verdict.topic) == ("correct", "mythe-y")
-    assert myth_verdict(evidence, high=0.99, low=0.98, model=ClaimReading(0.0, "mythe-y")).level == "none"
+    assert verdict.score == round(combined_score(WEAK_CLAIM, model), 4)
+    assert myth_verdict(WEAK_CLAIM, high=0.55, low=0.3).score == round(WEAK_CLAIM.score(), 4)
+
+
+def test_a_sincere_question_stays_under_the_threshold_however_close() -> None:
+    sincere = dataclasses.replace(WEAK_CLAIM, similarity=0.95, rumour=False, sincere=True, question=True)
+    model = ClaimReading(probability=0.9, topic="mythe-x", topic_margin=0.5)
+    assert combined_score(sincere, model) < 0.3
+    unsure = ClaimReading(probability=0.9, topic="mythe-x", topic_margin=0.05)
+    assert combined_score(WEAK_CLAIM, unsure) < combined_score(WEAK_CLAIM, model)
 
 
 @pytest.mark.parametrize(("text", "category"), [
