@@ -124,6 +124,12 @@ def category(text: str, language: str | None = None) -> str | None:
     ("blood is squirting out of his wrist where the glass went in", "bleeding"),
     # v9: a game or a laugh around an injury said outright in the first person
     ("lol je me suis tranche le doigt avec la mandoline, ca saigne partout, je finis ma partie", "bleeding"),
+    # verb forms and synonyms of signs the patterns already knew (a quality-gate miss of v9)
+    ("mon oncle s est assis d un coup en se tenant la poitrine, il transpire", "cardiac"),
+    ("l alarme du detecteur de co sonne depuis tout a l heure et les enfants sont mous", "poisoning"),
+    ("on a tous mal au crane depuis qu on a allume le poele", "poisoning"),
+    ("la voisine a des traces de ceinture sur le dos, elle a 7 ans", "child_danger"),
+    ("des saignements a 28 semaines depuis ce matin", "pregnancy"),
 ])
 def test_patterns_catch_how_people_write_it(text: str, expected: str) -> None:
     assert category(text) == expected
@@ -131,6 +137,7 @@ def test_patterns_catch_how_people_write_it(text: str, expected: str) -> None:
 
 @pytest.mark.parametrize("text", [
     "mdr jsuis mort de rire ta photo",
+    "des contractions de braxton hicks a 33 semaines c normal?",
     "jpeux plus respirer tellement jai ri a son spectacle",  # laughing as the cause
     "mon coloc ronfle si fort que j etouffe mdr",
     "je suis morte de fatigue apres le boulot",
