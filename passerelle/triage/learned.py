@@ -116,6 +116,13 @@ class LearnedTriage:
         self.claim = claim
         self.topic = topic
 
+    def read(self, text: str, vector: np.ndarray, clauses: Sequence[str] = (),
+             clause_vectors: np.ndarray | None = None) -> tuple[UrgencyReading, ClaimReading | None]:
+        """Both readings of a message (`read_urgency`, `read_claim`) from one feature transform:
+        the gateway's path, where the n-gram transform is a noticeable part of a message's cost."""
+        rows = self._rows(text, vector, clauses, clause_vectors)
+        return self._urgency(rows), self._claim(vector, rows[:1])
+
     def read_urgency(self, text: str, vector: np.ndarray, clauses: Sequence[str] = (),
                      clause_vectors: np.ndarray | None = None) -> UrgencyReading:
         """Probability that `text` (whose embedding is `vector`) is an emergency, and its category.
@@ -127,24 +134,32 @@ class LearnedTriage:
         and n-grams, not in the charcoal's own clause (blind6: 4 of v8's 8 misses were such
         messages). A clause read alone loses its context, so the verdict keeps the whole message's
         calming context (`urgency.combined_verdict`)."""
-        if clause_vectors is not None and len(clauses) > 0:
-            texts, vectors = [text, *clauses], np.vstack([vector, clause_vectors])
-        else:
-            texts, vectors = [text], vector[None, :]
-        rows = self.features.transform(texts, vectors)
-        probabilities = self.urgent.predict_proba(rows)[:, list(self.urgent.classes_).index(True)]
-        most = int(np.argmax(probabilities))
-        return UrgencyReading(float(probabilities[most]), _best(self.category, rows[most]))
+        return self._urgency(self._rows(text, vector, clauses, clause_vectors))
 
     def read_claim(self, text: str, vector: np.ndarray) -> ClaimReading | None:
         """Probability that `text` (whose embedding is `vector`) repeats a myth, and which; None
         without myth training data."""
+        return self._claim(vector, self.features.transform([text], vector[None, :]))
+
+    def _rows(self, text: str, vector: np.ndarray, clauses: Sequence[str],
+              clause_vectors: np.ndarray | None) -> sparse.csr_matrix:
+        """Feature rows: the message first, then its clauses when given."""
+        if clause_vectors is not None and len(clauses) > 0:
+            return self.features.transform([text, *clauses], np.vstack([vector, clause_vectors]))
+        return self.features.transform([text], vector[None, :])
+
+    def _urgency(self, rows: sparse.csr_matrix) -> UrgencyReading:
+        probabilities = self.urgent.predict_proba(rows)[:, list(self.urgent.classes_).index(True)]
+        most = int(np.argmax(probabilities))
+        return UrgencyReading(float(probabilities[most]), _best(self.category, rows[most]))
+
+    def _claim(self, vector: np.ndarray, row: sparse.csr_matrix) -> ClaimReading | None:
         if self.claim is None or self.topic is None:
             return None
         probability = float(self.claim.predict_proba(vector[None, :])[0, list(self.claim.classes_).index(True)])
         if isinstance(self.topic, str):
             return ClaimReading(probability, self.topic)
-        topics = self.topic.predict_proba(self.features.transform([text], vector[None, :]))[0]
+        topics = self.topic.predict_proba(row)[0]
         order = np.argsort(-topics, kind="stable")  # ties as `_best` breaks them
         margin = float(topics[order[0]] - topics[order[1]]) if len(order) > 1 else 1.0
         return ClaimReading(probability, str(self.topic.classes_[order[0]]), margin)

@@ -158,16 +158,18 @@ class Triage:
             urgency = urgency_verdict(reading, None, self.settings.urgency_similarity_threshold)
             return TriageVerdict(language=language, urgency=urgency, myth=NO_MYTH, rumour_cue=cues.rumour)
         similarities = view.similarities(vector)
+        claim_reading = None
         if model is not None:
             clauses = self.clauses_to_read(text)
-            model_reading = model.read_urgency(text[:EMBED_CHARS], vector, clauses, self._embed_clauses(clauses))
-            urgency = combined_verdict(reading, model_reading, self.cutoffs)
+            urgency_reading, claim_reading = model.read(text[:EMBED_CHARS], vector, clauses,
+                                                        self._embed_clauses(clauses))
+            urgency = combined_verdict(reading, urgency_reading, self.cutoffs)
         else:
             urgency = urgency_verdict(reading, closest_urgent(view, similarities),
                                       self.settings.urgency_similarity_threshold)
         myth: MythVerdict = myth_verdict(gather_evidence(text, view, similarities, cues),
                                          self.settings.myth_high_threshold, self.settings.myth_low_threshold,
-                                         model.read_claim(text[:EMBED_CHARS], vector) if model is not None else None)
+                                         claim_reading)
         embedding = QueryEmbedding(text[:EMBED_CHARS], vector, self.searcher.embedder.name)
         return TriageVerdict(language=language, urgency=urgency, myth=myth, rumour_cue=cues.rumour,
                              embedding=embedding)
