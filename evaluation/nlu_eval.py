@@ -19,10 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from evaluation.processes import run_measured
-from evaluation.rasa_faq import rasa_env
 from passerelle.bot_data import write_question_examples
 from passerelle.settings import ROOT
-from passerelle.stack import RASA_BIN
+from passerelle.stack import RASA_BIN, rasa_base_env
 
 CONFIG = ROOT / "config.yml"
 RASA_SIDE = Path(__file__).resolve().parent / "nlu_rasa_side.py"
@@ -66,7 +65,7 @@ def run_rasa_side(args: list[str], log: Path, cwd: Path) -> float:
     wall time is only an upper bound under load.
     """
     with log.open("wb") as out:
-        finished = run_measured([str(RASA_PYTHON), str(RASA_SIDE), *args], out, rasa_env(), cwd, TIMEOUT_S)
+        finished = run_measured([str(RASA_PYTHON), str(RASA_SIDE), *args], out, rasa_base_env(), cwd, TIMEOUT_S)
     if finished.returncode != 0:
         raise RuntimeError(f"{RASA_SIDE.name} {args[0]} failed; see {log}")
     return finished.cpu_seconds

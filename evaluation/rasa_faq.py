@@ -12,7 +12,6 @@ our search (evaluation/retrieval.py).
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,8 +25,7 @@ import yaml
 from evaluation.processes import Finished, Server, run_measured
 from evaluation.retrieval import Ranker
 from knowledge_base.schema import Entry
-from passerelle.settings import ROOT
-from passerelle.stack import RASA_BIN
+from passerelle.stack import RASA_BIN, rasa_base_env
 
 CONFIG = Path(__file__).resolve().parent / "data" / "rasa_faq_config.yml"
 RETRIEVAL_INTENT = "faq"
@@ -71,14 +69,6 @@ class FaqProject:
             digest.update(name.encode())
             digest.update((self.root / name).read_bytes())
         return digest.hexdigest()
-
-
-def rasa_env() -> dict[str, str]:
-    """Rasa without telemetry or TensorFlow chatter, with the repository importable (config.yml
-    names a component of `bot/`)."""
-    return dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="3",
-                PYTHONWARNINGS="ignore::DeprecationWarning", HF_HUB_OFFLINE="1",
-                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH", "")])))
 
 
 def faq_examples(entries: list[Entry], languages: tuple[str, ...] | None) -> dict[str, list[str]]:
@@ -135,7 +125,7 @@ def train(project: FaqProject) -> Finished | None:
         finished = run_measured(
             [str(RASA_BIN), "train", "nlu", "--config", "config.yml", "--domain", "domain.yml", "--nlu", "data",
              "--out", "models", "--fixed-model-name", MODEL_NAME],
-            out, rasa_env(), project.root, TRAIN_TIMEOUT_S)
+            out, rasa_base_env(), project.root, TRAIN_TIMEOUT_S)
     if finished.returncode != 0 or not project.model.exists():
         raise RuntimeError(f"rasa train nlu failed; see {project.log}")
     project.stamp.write_text(digest)
@@ -158,7 +148,7 @@ def served(project: FaqProject, port: int) -> Iterator[tuple[Ranker, Server]]:
     url = f"http://127.0.0.1:{port}/model/parse"
     command = [str(RASA_BIN), "run", "--enable-api", "-i", "127.0.0.1", "-p", str(port),
                "--model", str(project.model)]
-    server = Server("rasa-faq", command, project.log, rasa_env(), cwd=project.root)
+    server = Server("rasa-faq", command, project.log, rasa_base_env(), cwd=project.root)
     with httpx.Client(timeout=60) as client, server:
 
         def ready() -> bool:

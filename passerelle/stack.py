@@ -97,22 +97,27 @@ def settings_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-def rasa_env(settings: Settings) -> dict[str, str]:
-    """Environment for the Rasa processes (endpoints.yml reads these)."""
-    env = dict(os.environ)
-    env.update({
-        "RASA_TELEMETRY_ENABLED": "false",
-        "PASSERELLE_ACTION_PORT": str(settings.action_port),
-        "PASSERELLE_RASA_TRACKER_DB": str(settings.data_dir / "rasa" / "tracker.db"),
-        "TF_CPP_MIN_LOG_LEVEL": "3",
-        "PYTHONWARNINGS": "ignore::DeprecationWarning",
-        "HF_HUB_OFFLINE": "1",
+def rasa_base_env() -> dict[str, str]:
+    """Environment every Rasa process of ours runs in, the stack's and the evaluation's: quiet,
+    offline, and with the repository importable (config.yml names a component of `bot/`; Rasa's
+    logging config loads the redaction filter from the repository)."""
+    return dict(
+        os.environ,
+        RASA_TELEMETRY_ENABLED="false",
+        TF_CPP_MIN_LOG_LEVEL="3",
+        PYTHONWARNINGS="ignore::DeprecationWarning",
+        HF_HUB_OFFLINE="1",
         # OpenMP threads that spin while waiting starve the other servers on a small machine
-        "OMP_WAIT_POLICY": "PASSIVE",
-        # the redaction filter (stdlib only) is loaded from the repository by Rasa's logging config
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH", "")])),
-    })
-    return env
+        OMP_WAIT_POLICY="PASSIVE",
+        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH", "")])),
+    )
+
+
+def rasa_env(settings: Settings) -> dict[str, str]:
+    """Environment for the stack's Rasa processes (endpoints.yml reads these)."""
+    return dict(rasa_base_env(),
+                PASSERELLE_ACTION_PORT=str(settings.action_port),
+                PASSERELLE_RASA_TRACKER_DB=str(settings.data_dir / "rasa" / "tracker.db"))
 
 
 def train_if_needed(settings: Settings, log: Callable[[str], None] = print) -> bool:

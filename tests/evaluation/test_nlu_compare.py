@@ -19,8 +19,8 @@ from evaluation.nlu_compare import (
     small_intents,
 )
 from evaluation.nlu_eval import CONFIG, RASA_PYTHON, RASA_SIDE, prepare_data
-from evaluation.rasa_faq import rasa_env
 from passerelle.settings import ROOT
+from passerelle.stack import rasa_base_env
 
 
 def _load(path: Path) -> dict:
@@ -82,9 +82,9 @@ def test_report_has_one_row_per_config_and_the_small_intents_side_by_side() -> N
 @pytest.mark.slow
 def test_rasa_side_runs_rasas_own_command_line() -> None:
     """The wrapper hands its arguments to Rasa's CLI (here `rasa --version`, no training)."""
-    result = subprocess.run([str(RASA_PYTHON), str(RASA_SIDE), "rasa", "42", "--version"], env=rasa_env(),
+    result = subprocess.run([str(RASA_PYTHON), str(RASA_SIDE), "rasa", "42", "--version"], env=rasa_base_env(),
                             capture_output=True, text=True, timeout=300, check=False)
     assert "3.6.21" in result.stdout
-    refused = subprocess.run([str(RASA_PYTHON), str(RASA_SIDE), "train"], env=rasa_env(),
+    refused = subprocess.run([str(RASA_PYTHON), str(RASA_SIDE), "train"], env=rasa_base_env(),
                              capture_output=True, text=True, timeout=60, check=False)
     assert refused.returncode != 0 and "expected `rasa` or `parse`" in refused.stderr
