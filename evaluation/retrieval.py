@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from knowledge_base.search import Mode, Searcher
+from passerelle.language import detect_language
 
 RELIABILITY_BINS = 10
 
@@ -65,9 +66,12 @@ def load_texts(path: Path) -> list[str]:
 
 
 def searcher_ranker(searcher: Searcher, mode: Mode, top_k: int = 3) -> Ranker:
-    """Our search in one mode, as a ranker (the person's language does not change the ranking)."""
+    """Our search in one mode, as a ranker. The message's language is detected as the assistant
+    does (without a conversation's history): a Spanish, Portuguese or Arabic one is also read by
+    the cross-lingual encoder (knowledge_base/crosslingual.py)."""
     def rank(text: str) -> list[tuple[str, float]]:
-        return [(hit.topic, hit.score) for hit in searcher.search(text, language="fr", top_k=top_k, mode=mode).hits]
+        language = detect_language(text, default=searcher.settings.default_language).language
+        return [(hit.topic, hit.score) for hit in searcher.search(text, language=language, top_k=top_k, mode=mode).hits]
     return rank
 
 

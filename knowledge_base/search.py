@@ -7,13 +7,19 @@ Two signals are fused per entry:
   by the query's own ceiling (the sum of its terms' IDF) so that it is an absolute 0-1 score
   rather than a per-query rank, which is what lets one threshold decide `answerable`.
 
-fused = dense + lexical_weight * lexical. Topics are ranked by their best entry in any language,
-then the entry is chosen in the person's language, else French, else English: a Portuguese
-question about breastfeeding finds the French entry rather than nothing.
+fused = dense + lexical_weight * lexical. A message in a language most entries are not written in
+(Spanish, Portuguese, Arabic: `crosslingual_languages`) is scored dense + crosslingual_weight x
+the cross-lingual encoder's cosine - crosslingual_offset instead (`crosslingual.py` says why):
+BM25 over French-folded words only adds noise to it, and the offset puts the sum on the fused
+score's scale, so that one answer threshold serves every language and scores stay comparable.
+Topics are ranked by their best entry in any language, then the entry is chosen in the person's
+language, else French, else English: a Portuguese question about breastfeeding finds the French
+entry rather than nothing.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import threading
@@ -24,6 +30,7 @@ from typing import Literal
 import bm25s
 import numpy as np
 
+from knowledge_base.crosslingual import CrossLingualIndex, MissingEncoder, UseEncoder
 from knowledge_base.embedders import Embedder, get_embedder
 from knowledge_base.index import IndexSnapshot, current_snapshot_name, load_snapshot
 from knowledge_base.schema import Entry, SearchHit
@@ -35,6 +42,7 @@ log = logging.getLogger(__name__)
 Mode = Literal["fused", "dense", "lexical"]
 DENSE_CANDIDATES = 256
 LEXICAL_CANDIDATES = 30
+CROSSLINGUAL_CANDIDATES = 30
 FALLBACK_ORDER = ("fr", "en")
 
 
@@ -80,6 +88,17 @@ class LexicalIndex:
         return raw / max(ceiling, 1e-6)
 
 
+@functools.lru_cache(maxsize=1)
+def shared_encoder() -> UseEncoder | None:
+    """One cross-lingual encoder per process (every searcher, draft previews included, shares its
+    model and its memo of entry vectors); None, logged, when its package is missing."""
+    try:
+        return UseEncoder()
+    except MissingEncoder as exc:
+        log.warning("cross-lingual search off: %s", exc)
+        return None
+
+
 class Searcher:
     """Search over the snapshot in use; reloads itself when a new index is published."""
 
@@ -93,10 +112,12 @@ class Searcher:
         self._lock = threading.Lock()
         self._snapshot: IndexSnapshot | None = None
         self._lexical: LexicalIndex | None = None
+        self._crosslingual: CrossLingualIndex | None = None
         self._loaded_name: str | None = None
         self._pinned = snapshot is not None
         if snapshot is not None:
             self._snapshot, self._lexical = snapshot, LexicalIndex(snapshot.entries)
+            self._crosslingual = self._crosslingual_index(snapshot)
         self.reload_if_changed()
 
     @property
@@ -118,10 +139,18 @@ class Searcher:
             log.warning("knowledge-base index %s not loaded (%s); keeping the previous one", name, exc)
             return False
         lexical = LexicalIndex(snapshot.entries)
+        crosslingual = self._crosslingual_index(snapshot)
         with self._lock:
-            self._snapshot, self._lexical, self._loaded_name = snapshot, lexical, name
+            self._snapshot, self._lexical, self._crosslingual, self._loaded_name = (
+                snapshot, lexical, crosslingual, name)
         log.info("knowledge-base index loaded: %s entries", len(snapshot.entries))
         return True
+
+    def _crosslingual_index(self, snapshot: IndexSnapshot) -> CrossLingualIndex | None:
+        if not self.settings.crosslingual_languages:
+            return None
+        encoder = shared_encoder()
+        return CrossLingualIndex(snapshot.entries, encoder) if encoder is not None else None
 
     def _dense_scores(self, snapshot: IndexSnapshot, query_vector: np.ndarray) -> dict[int, float]:
         k = min(DENSE_CANDIDATES, snapshot.faiss_index.ntotal)
@@ -168,19 +197,30 @@ class Searcher:
         """
         top_k = top_k or self.settings.top_k
         with self._lock:
-            snapshot, lexical = self._snapshot, self._lexical
+            snapshot, lexical, crosslingual = self._snapshot, self._lexical, self._crosslingual
         if snapshot is None or lexical is None:
             raise FileNotFoundError(f"no index under {self.index_root}: run `passerelle kb build`")
         query = text.strip()
         if len(query) < self.settings.min_query_chars or not has_letters(query):
             return SearchResult(text=text, language=language, answerable=False, hits=[])
 
+        cross = (mode == "fused" and crosslingual is not None
+                 and language in self.settings.crosslingual_languages)
         candidates: dict[int, dict[str, float]] = {}
         if mode in ("fused", "dense"):
             qv = query_vector if query_vector is not None else self.embedder.embed_queries([query])[0]
             for idx, score in self._dense_scores(snapshot, qv).items():
                 candidates.setdefault(idx, {})["dense"] = score
-        if mode in ("fused", "lexical"):
+        if cross:
+            assert crosslingual is not None
+            use = crosslingual.scores(query)
+            for idx in np.argsort(-use)[:CROSSLINGUAL_CANDIDATES]:
+                candidates.setdefault(int(idx), {})
+            for idx, parts in candidates.items():
+                parts["crosslingual"] = float(use[idx])
+                if "dense" not in parts:
+                    parts["dense"] = self._exact_dense(snapshot, idx, qv)
+        elif mode in ("fused", "lexical"):
             lex = lexical.scores(query)
             order = np.argsort(-lex)[:LEXICAL_CANDIDATES]
             for idx in order:
@@ -195,7 +235,10 @@ class Searcher:
         weight = self.settings.lexical_weight
         topic_best: dict[str, tuple[float, int, dict[str, float]]] = {}
         for idx, parts in candidates.items():
-            if mode == "fused":
+            if cross:
+                score = (parts["dense"] + self.settings.crosslingual_weight * parts["crosslingual"]
+                         - self.settings.crosslingual_offset)
+            elif mode == "fused":
                 score = parts["dense"] + weight * parts["lexical"]
             else:
                 score = parts.get(mode, 0.0)

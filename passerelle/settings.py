@@ -63,6 +63,17 @@ class Settings(BaseSettings):
         default=0.955, description="fused score under which the assistant says it is not sure (calibrated by make eval)"
     )
     min_query_chars: int = 2
+    crosslingual_languages: list[str] = Field(
+        default=["es", "pt", "ar"],
+        description="reply languages whose messages are also read by the cross-lingual encoder "
+                    "(knowledge_base/crosslingual.py); empty: off",
+    )
+    crosslingual_weight: float = 0.5
+    crosslingual_offset: float = Field(
+        default=0.275, description="subtracted from those messages' e5 + weight x cross-lingual cosine, so that "
+                                   "answer_threshold applies to them too (chosen on "
+                                   "evaluation/data/retrieval_tune.jsonl)",
+    )
 
     # triage (thresholds chosen by cross-validation: `python -m evaluation.triage_eval --cross-validate`)
     urgency_similarity_threshold: float = Field(
