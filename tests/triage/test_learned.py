@@ -28,7 +28,7 @@ CUTOFFS = ModelCutoffs(urgent=0.5, calm=0.95, veto=0.2)
 PATTERNS = load_patterns()
 DATA = ROOT / "evaluation" / "data"
 NEAR_COPY = 90  # rapidfuzz ratio from which two folded messages are the same message
-MEASURED = ("*_test.jsonl", "*_blind7.jsonl", "*_blind8.jsonl")  # the files that measure; never trained on
+MEASURED = ("*_test.jsonl",)  # the files that measure; never trained on
 
 
 def words_vector(text: str) -> np.ndarray:
@@ -141,17 +141,16 @@ def _near_copies(examples: list[Example], measured: list[str]) -> list[str]:
 
 
 def test_no_measured_message_trains_the_models() -> None:
-    """The test split and the blind sets not trained on yet (blind7; blind8, myth only) measure
-    generalisation: none of their messages, nor a near copy (the same words but for a letter or two), may train;
-    everyday greetings and requests may recur in the labelled files written apart. The holdout and
-    the six blind sets before it were run and read, so they train now (blind6 since triage v9);
-    the team's own example files must copy no measured message, not even a greeting."""
+    """The test split measures generalisation: none of its messages, nor a near copy (the same
+    words but for a letter or two), may train; everyday greetings and requests may recur in the
+    labelled files written apart. The holdout and the eight blind sets were run and read, so they
+    train now (blind7 and blind8 since triage v11); the team's own example files must copy no
+    measured message, not even a greeting."""
     measured_files = {path.name for pattern in MEASURED for path in DATA.glob(pattern)}
-    assert {"urgency_test.jsonl", "myth_test.jsonl", "urgency_blind7.jsonl", "myth_blind7.jsonl",
-            "myth_blind8.jsonl"} <= measured_files
+    assert {"urgency_test.jsonl", "myth_test.jsonl"} <= measured_files
     trained = {path.name for path in TRAINING_FILES}
     assert not trained & measured_files
-    assert {"urgency_blind6.jsonl", "myth_blind6.jsonl"} <= trained
+    assert {"urgency_blind7.jsonl", "myth_blind7.jsonl", "myth_blind8.jsonl"} <= trained
     measured = [text for pattern in MEASURED for text in _measured(pattern)]
     examples = labelled_examples()
     assert not _near_copies([e for e in examples if e.group != "ordinary"], measured)
