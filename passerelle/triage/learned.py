@@ -105,23 +105,50 @@ def _best(model: Classifier, row: np.ndarray | sparse.csr_matrix) -> str:
     return str(model.classes_[int(np.argmax(model.predict_proba(row)[0]))])
 
 
+class MythModels:
+    """The two myth models (repeats a myth or not; which myth) and the features they read with:
+    kept apart from the urgency models so that the myth half can be trained and measured alone
+    (`train_myth`, `python -m evaluation.triage_eval --myth-by-file`)."""
+
+    def __init__(self, features: TextFeatures, claim: LogisticRegression | None, topic: Classifier | None) -> None:
+        self.features = features
+        self.claim = claim
+        self.topic = topic
+
+    def read(self, text: str, vector: np.ndarray) -> ClaimReading | None:
+        """Probability that `text` (whose embedding is `vector`) repeats a myth, and which; None
+        without myth training data."""
+        return self.reading(vector, self.features.transform([text], vector[None, :]))
+
+    def reading(self, vector: np.ndarray, row: sparse.csr_matrix) -> ClaimReading | None:
+        """`read` from the message's feature row, when the caller already transformed it."""
+        if self.claim is None or self.topic is None:
+            return None
+        probability = float(self.claim.predict_proba(vector[None, :])[0, list(self.claim.classes_).index(True)])
+        if isinstance(self.topic, str):
+            return ClaimReading(probability, self.topic)
+        topics = self.topic.predict_proba(row)[0]
+        order = np.argsort(-topics, kind="stable")  # ties as `_best` breaks them
+        margin = float(topics[order[0]] - topics[order[1]]) if len(order) > 1 else 1.0
+        return ClaimReading(probability, str(self.topic.classes_[order[0]]), margin)
+
+
 class LearnedTriage:
     """The four fitted models; reading a message costs a few sparse dot products."""
 
     def __init__(self, features: TextFeatures, urgent: LogisticRegression, category: Classifier,
-                 claim: LogisticRegression | None, topic: Classifier | None) -> None:
+                 myth: MythModels) -> None:
         self.features = features
         self.urgent = urgent
         self.category = category
-        self.claim = claim
-        self.topic = topic
+        self.myth = myth
 
     def read(self, text: str, vector: np.ndarray, clauses: Sequence[str] = (),
              clause_vectors: np.ndarray | None = None) -> tuple[UrgencyReading, ClaimReading | None]:
         """Both readings of a message (`read_urgency`, `read_claim`) from one feature transform:
         the gateway's path, where the n-gram transform is a noticeable part of a message's cost."""
         rows = self._rows(text, vector, clauses, clause_vectors)
-        return self._urgency(rows), self._claim(vector, rows[:1])
+        return self._urgency(rows), self.myth.reading(vector, rows[:1])
 
     def read_urgency(self, text: str, vector: np.ndarray, clauses: Sequence[str] = (),
                      clause_vectors: np.ndarray | None = None) -> UrgencyReading:
@@ -139,7 +166,7 @@ class LearnedTriage:
     def read_claim(self, text: str, vector: np.ndarray) -> ClaimReading | None:
         """Probability that `text` (whose embedding is `vector`) repeats a myth, and which; None
         without myth training data."""
-        return self._claim(vector, self.features.transform([text], vector[None, :]))
+        return self.myth.read(text, vector)
 
     def _rows(self, text: str, vector: np.ndarray, clauses: Sequence[str],
               clause_vectors: np.ndarray | None) -> sparse.csr_matrix:
@@ -153,17 +180,6 @@ class LearnedTriage:
         most = int(np.argmax(probabilities))
         return UrgencyReading(float(probabilities[most]), _best(self.category, rows[most]))
 
-    def _claim(self, vector: np.ndarray, row: sparse.csr_matrix) -> ClaimReading | None:
-        if self.claim is None or self.topic is None:
-            return None
-        probability = float(self.claim.predict_proba(vector[None, :])[0, list(self.claim.classes_).index(True)])
-        if isinstance(self.topic, str):
-            return ClaimReading(probability, self.topic)
-        topics = self.topic.predict_proba(row)[0]
-        order = np.argsort(-topics, kind="stable")  # ties as `_best` breaks them
-        margin = float(topics[order[0]] - topics[order[1]]) if len(order) > 1 else 1.0
-        return ClaimReading(probability, str(self.topic.classes_[order[0]]), margin)
-
 
 def train(examples: Sequence[Example], vectors: np.ndarray, myth_topics: set[str]) -> LearnedTriage:
     """Fit the four models on `examples` (row i of `vectors` is the embedding of example i).
@@ -175,14 +191,30 @@ def train(examples: Sequence[Example], vectors: np.ndarray, myth_topics: set[str
     urgent = np.asarray([e.urgent for e in examples], dtype=bool)
     if urgent.all() or not urgent.any():
         raise ValueError("urgency training needs both emergencies and other messages")
-    texts = [e.text for e in examples]
-    features = TextFeatures().fit(texts)
-    matrix = features.transform(texts, vectors)
+    features, matrix = _features(examples, vectors)
     weights = np.asarray([HARMLESS_WEIGHT if e.harmless else 1.0 for e in examples])
     urgent_model = _logistic(URGENT_C, balanced=True).fit(matrix, urgent, sample_weight=weights)
     categories = np.asarray([e.category or "" for e in examples])
     category_model = _fit(matrix[urgent], categories[urgent], CATEGORY_C)
+    return LearnedTriage(features, urgent_model, category_model,
+                         _fit_myth(examples, vectors, features, matrix, myth_topics))
 
+
+def train_myth(examples: Sequence[Example], vectors: np.ndarray, myth_topics: set[str]) -> MythModels:
+    """The myth models alone, as `train` fits them (to measure the myth half without the cost of
+    the urgency models)."""
+    features, matrix = _features(examples, vectors)
+    return _fit_myth(examples, vectors, features, matrix, myth_topics)
+
+
+def _features(examples: Sequence[Example], vectors: np.ndarray) -> tuple[TextFeatures, sparse.csr_matrix]:
+    texts = [e.text for e in examples]
+    features = TextFeatures().fit(texts)
+    return features, features.transform(texts, vectors)
+
+
+def _fit_myth(examples: Sequence[Example], vectors: np.ndarray, features: TextFeatures,
+              matrix: sparse.csr_matrix, myth_topics: set[str]) -> MythModels:
     keep = np.asarray([e.myth is None or e.myth in myth_topics for e in examples], dtype=bool)
     topics = np.asarray([e.myth or "" for e in examples])
     is_myth = (topics != "") & keep
@@ -191,4 +223,4 @@ def train(examples: Sequence[Example], vectors: np.ndarray, myth_topics: set[str
     if is_myth.any() and not is_myth[keep].all():
         claim_model = _logistic(CLAIM_C, balanced=True).fit(vectors[keep], is_myth[keep])
         topic_model = _fit(matrix[is_myth], topics[is_myth], TOPIC_C)
-    return LearnedTriage(features, urgent_model, category_model, claim_model, topic_model)
+    return MythModels(features, claim_model, topic_model)

@@ -141,12 +141,9 @@ def _sigmoid(z: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
 
 
-def combined_score(evidence: ClaimEvidence, model: ClaimReading | None) -> float:
-    """The 0-1 myth score: the evidence's alone without the learned models, else the combiner's
-    (module docstring) over the evidence and the classifiers' reading."""
-    if model is None:
-        return evidence.score()
-    features = {
+def combiner_features(evidence: ClaimEvidence, model: ClaimReading) -> dict[str, float]:
+    """What the combiner weighs (`COMBINER_WEIGHTS`'s keys), from the evidence and the classifiers."""
+    return {
         "evidence": _logit(evidence.score()),
         "claim": _logit(model.probability),
         "topic_margin": model.topic_margin,
@@ -154,6 +151,14 @@ def combined_score(evidence: ClaimEvidence, model: ClaimReading | None) -> float
         "sincere": float(evidence.sincere),
         "question": float(evidence.question),
     }
+
+
+def combined_score(evidence: ClaimEvidence, model: ClaimReading | None) -> float:
+    """The 0-1 myth score: the evidence's alone without the learned models, else the combiner's
+    (module docstring) over the evidence and the classifiers' reading."""
+    if model is None:
+        return evidence.score()
+    features = combiner_features(evidence, model)
     return _sigmoid(COMBINER_INTERCEPT + sum(COMBINER_WEIGHTS[name] * value for name, value in features.items()))
 
 
