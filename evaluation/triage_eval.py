@@ -373,8 +373,8 @@ def myth_figures(scored: list[tuple[Example, float, str | None]], high: float) -
 
 @dataclass(frozen=True)
 class MythReading:
-    """What the myth half says about one labelled myth message, from myth models trained without
-    the message's file: the combiner's inputs (None when there is no evidence or no reading)."""
+    """What the myth half says about one labelled message, from myth models trained without the
+    message's file: the combiner's inputs (None when there is no evidence or no reading)."""
 
     example: Example
     features: dict[str, float] | None
@@ -382,12 +382,13 @@ class MythReading:
 
 
 def myth_file_readings(triage: Triage) -> list[MythReading]:
-    """Every labelled myth message read by myth models trained without its file (the urgency
-    files and the knowledge base always train): one training of the myth models per file."""
+    """Every labelled message (myth and urgency files alike: an emergency must not read as a
+    myth either) read by myth models trained without its file; the knowledge base always
+    trains. One training of the myth models per file."""
     view = KnowledgeView.build(triage.searcher.snapshot, triage.is_emergency_question)
     data = training_set(view, triage.searcher.embedder, triage.is_emergency_question)
     readings: list[MythReading] = []
-    for name in sorted({e.source for e in data.labelled} & MYTH_SOURCES):
+    for name in sorted({e.source for e in data.labelled}):
         held_out = np.asarray([e.source == name for e in data.labelled], dtype=bool)
         models = train_myth_on(data, ~held_out)
         for i in np.flatnonzero(held_out):
@@ -403,7 +404,7 @@ COMBINER_C = 1.0  # the combiner's regularisation when refitted (on a handful of
 
 
 def fit_combiner(readings: list[MythReading]) -> tuple[float, dict[str, float]]:
-    """The combiner's intercept and weights fitted on `readings` (claim or not)."""
+    """The combiner's intercept and weights fitted on `readings` (a myth claim or not)."""
     usable = [r for r in readings if r.features is not None]
     names = list(COMBINER_WEIGHTS)
     matrix = np.asarray([[r.features[n] for n in names] for r in usable if r.features is not None])
@@ -419,14 +420,27 @@ def _combine(reading: MythReading, intercept: float, weights: dict[str, float]) 
     return float(1.0 / (1.0 + np.exp(-np.clip(z, -50.0, 50.0))))
 
 
+def _by_file_figures(scored: list[tuple[Example, float, str | None]], high: float, low: float) -> dict[str, Any]:
+    """Myth figures over the myth files (overall, per language, per file) and the myth flags
+    raised on the urgency files' messages."""
+    myth = [x for x in scored if x[0].source in MYTH_SOURCES]
+    urgency = [x for x in scored if x[0].source not in MYTH_SOURCES]
+    return {**myth_figures(myth, high),
+            "possible": sum(low <= score < high for _, score, _ in myth),
+            "urgency_files": {"messages": len(urgency), "flagged": sum(score >= high for _, score, _ in urgency),
+                              "emergencies_flagged": sum(score >= high and e.urgent for e, score, _ in urgency)},
+            "files": {name: myth_figures([x for x in myth if x[0].source == name], high)
+                      for name in sorted({e.source for e, _, _ in myth})}}
+
+
 def myth_by_file(readings: list[MythReading], high: float, low: float) -> dict[str, Any]:
-    """Myth precision and recall without each labelled myth file, the combiner refitted without
-    the file too (and, for comparison, with the shipped weights): overall, per language, per
-    file, with how many messages land between the thresholds ("possible")."""
-    sources = sorted({r.example.source for r in readings})
+    """Myth precision and recall without each labelled file, the combiner refitted without the
+    file too on every other file's readings (and, for comparison, with the shipped weights):
+    overall, per language, per myth file, how many myth-file messages land between the
+    thresholds ("possible"), and how many urgency-file messages are flagged as myths."""
     refitted: list[tuple[Example, float, str | None]] = []
     shipped: list[tuple[Example, float, str | None]] = []
-    for name in sources:
+    for name in sorted({r.example.source for r in readings}):
         intercept, weights = fit_combiner([r for r in readings if r.example.source != name])
         for r in (r for r in readings if r.example.source == name):
             refitted.append((r.example, _combine(r, intercept, weights), r.topic))
@@ -434,14 +448,8 @@ def myth_by_file(readings: list[MythReading], high: float, low: float) -> dict[s
     intercept, weights = fit_combiner(readings)
     return {
         "high": high, "low": low,
-        "refitted": {**myth_figures(refitted, high),
-                     "possible": sum(low <= score < high for _, score, _ in refitted),
-                     "files": {name: myth_figures([x for x in refitted if x[0].source == name], high)
-                               for name in sources}},
-        "shipped_weights": {**myth_figures(shipped, high),
-                            "possible": sum(low <= score < high for _, score, _ in shipped),
-                            "files": {name: myth_figures([x for x in shipped if x[0].source == name], high)
-                                      for name in sources}},
+        "refitted": _by_file_figures(refitted, high, low),
+        "shipped_weights": _by_file_figures(shipped, high, low),
         "combiner_on_all": {"intercept": round(intercept, 3), "weights": {k: round(v, 3) for k, v in weights.items()}},
     }
 
@@ -464,8 +472,12 @@ def _summary(title: str, part: dict[str, Any]) -> list[str]:
 
 
 def _myth_line(title: str, part: dict[str, Any]) -> str:
-    possible = f", possible {part['possible']}" if "possible" in part else ""
-    return f"{title}: precision {part['precision']}, recall {part['recall']}{possible}"
+    extra = f", possible {part['possible']}" if "possible" in part else ""
+    if "urgency_files" in part:
+        flags = part["urgency_files"]
+        extra += (f", urgency-file messages flagged {flags['flagged']}/{flags['messages']}"
+                  f" ({flags['emergencies_flagged']} emergencies)")
+    return f"{title}: precision {part['precision']}, recall {part['recall']}{extra}"
 
 
 NEAR_COPY = 90  # rapidfuzz ratio of folded texts from which a message counts as seen in training
@@ -506,7 +518,7 @@ def main() -> None:
 
     `--cross-validate` measures choices on the tuning material; `--sweep` gives the same
     out-of-fold figures at every cutoff of the grids, to choose the thresholds; `--myth-by-file`
-    trains only the myth models, without each labelled myth file in turn (the combiner refitted
+    trains only the myth models, without each labelled file in turn (the combiner refitted
     without the file too), the measure the myth combiner is chosen on; `--split` with the
     newest blind set is the one run of the final method on it (`passerelle eval triage --split ...`
     prints tables).
@@ -516,7 +528,7 @@ def main() -> None:
     mode.add_argument("--cross-validate", action="store_true")
     mode.add_argument("--sweep", action="store_true", help="out-of-fold figures at every cutoff of the grids")
     mode.add_argument("--myth-by-file", action="store_true",
-                      help="myth precision and recall training the myth models without each labelled myth file")
+                      help="myth precision and recall training the myth models without each labelled file")
     mode.add_argument("--split")
     parser.add_argument("--json-out", type=Path)
     args = parser.parse_args()
