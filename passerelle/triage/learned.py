@@ -8,7 +8,7 @@ that generalise do better on new wordings and languages:
 - character 2-5-grams and word 1-2-grams of `passerelle.text.normalise()` output, which carry SMS
   spelling, missing accents and typos.
 
-Four scikit-learn logistic regressions, deterministic (lbfgs, fixed seed, fixed data order):
+Five scikit-learn logistic regressions, deterministic (lbfgs, fixed seed, fixed data order):
 - urgent or not: embedding + both n-gram sets; classes balanced, alarming-but-harmless messages
   weighted `HARMLESS_WEIGHT` times, because they are the mistakes that cost trust;
 - the urgency category, trained on emergencies only, same features;
@@ -16,7 +16,15 @@ Four scikit-learn logistic regressions, deterministic (lbfgs, fixed seed, fixed 
 - which myth, trained on myth examples only: embedding + both n-gram sets (since triage v8: on
   the embedding alone it gave Darija claims the wrong myth, a bleach claim read as HIV, the pill
   as bleach; the words "javel", "pilule", "puce" name the myth in any script; out of fold myth
-  precision 0.931 -> 0.959, recall 0.891 -> 0.918).
+  precision 0.931 -> 0.959, recall 0.891 -> 0.918);
+- repeats a myth or not again (the "stance", triage v11), trained on the labelled messages only
+  (not the knowledge base's questions and claims) over embedding + both n-gram sets, sincere
+  questions on a myth's subject weighted `SINCERE_WEIGHT` times: the embedding-only model above
+  reads a sincere question sharing a myth's words ("does the copper IUD protect against
+  STIs?") like the claim; this one reads the wording too, and learns from the labelled sincere
+  questions what the claims do not say. Trained on claims against sincere questions alone it called
+  emergencies claims (a stated fact is not a question); against every labelled message it does
+  not. The combiner (`myth.py`) weighs it beside the other readings.
 A long message of several clauses is also read clause by clause by the urgency models (triage
 v9, `LearnedTriage.read_urgency`): no training change, only more readings at inference.
 What trains them is in `training_data.py`; how they combine with the patterns is in `urgency.py`
@@ -36,13 +44,16 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from passerelle.text import normalise
-from passerelle.triage.training_data import Example
+from passerelle.triage.training_data import EVERYDAY, KNOWLEDGE_BASE, Example
 
 SEED = 0
 URGENT_C = 1.0
 CATEGORY_C = 10.0
 CLAIM_C = 10.0
 TOPIC_C = 10.0
+STANCE_C = 10.0
+SINCERE_WEIGHT = 3.0
+UNLABELLED_SOURCES = frozenset({KNOWLEDGE_BASE, EVERYDAY})  # examples made from the knowledge base
 HARMLESS_WEIGHT = 3.0
 MAX_ITERATIONS = 5000
 
@@ -62,6 +73,7 @@ class ClaimReading:
     probability: float  # that the message repeats one of the myths
     topic: str  # the most likely myth
     topic_margin: float = 1.0  # its probability minus the runner-up's (1 when one myth was learned)
+    stance: float = 0.5  # the same from labelled messages only, sincere questions weighted up (0.5 unlearned)
 
 
 class TextFeatures:
@@ -99,6 +111,10 @@ def _fit(features: np.ndarray | sparse.csr_matrix, labels: np.ndarray, c: float)
     return _logistic(c).fit(features, labels)
 
 
+def _probability_of_true(model: LogisticRegression, row: np.ndarray | sparse.csr_matrix) -> float:
+    return float(model.predict_proba(row)[0, list(model.classes_).index(True)])
+
+
 def _best(model: Classifier, row: np.ndarray | sparse.csr_matrix) -> str:
     if isinstance(model, str):
         return model
@@ -106,14 +122,16 @@ def _best(model: Classifier, row: np.ndarray | sparse.csr_matrix) -> str:
 
 
 class MythModels:
-    """The two myth models (repeats a myth or not; which myth) and the features they read with:
+    """The three myth models (repeats a myth or not; which myth; the stance) and the features they read with:
     kept apart from the urgency models so that the myth half can be trained and measured alone
     (`train_myth`, `python -m evaluation.triage_eval --myth-by-file`)."""
 
-    def __init__(self, features: TextFeatures, claim: LogisticRegression | None, topic: Classifier | None) -> None:
+    def __init__(self, features: TextFeatures, claim: LogisticRegression | None, topic: Classifier | None,
+                 stance: LogisticRegression | None = None) -> None:
         self.features = features
         self.claim = claim
         self.topic = topic
+        self.stance = stance
 
     def read(self, text: str, vector: np.ndarray) -> ClaimReading | None:
         """Probability that `text` (whose embedding is `vector`) repeats a myth, and which; None
@@ -124,17 +142,18 @@ class MythModels:
         """`read` from the message's feature row, when the caller already transformed it."""
         if self.claim is None or self.topic is None:
             return None
-        probability = float(self.claim.predict_proba(vector[None, :])[0, list(self.claim.classes_).index(True)])
+        probability = _probability_of_true(self.claim, vector[None, :])
+        stance = _probability_of_true(self.stance, row) if self.stance is not None else 0.5
         if isinstance(self.topic, str):
-            return ClaimReading(probability, self.topic)
+            return ClaimReading(probability, self.topic, stance=stance)
         topics = self.topic.predict_proba(row)[0]
         order = np.argsort(-topics, kind="stable")  # ties as `_best` breaks them
         margin = float(topics[order[0]] - topics[order[1]]) if len(order) > 1 else 1.0
-        return ClaimReading(probability, str(self.topic.classes_[order[0]]), margin)
+        return ClaimReading(probability, str(self.topic.classes_[order[0]]), margin, stance)
 
 
 class LearnedTriage:
-    """The four fitted models; reading a message costs a few sparse dot products."""
+    """The fitted models; reading a message costs a few sparse dot products."""
 
     def __init__(self, features: TextFeatures, urgent: LogisticRegression, category: Classifier,
                  myth: MythModels) -> None:
@@ -182,7 +201,7 @@ class LearnedTriage:
 
 
 def train(examples: Sequence[Example], vectors: np.ndarray, myth_topics: set[str]) -> LearnedTriage:
-    """Fit the four models on `examples` (row i of `vectors` is the embedding of example i).
+    """Fit the five models on `examples` (row i of `vectors` is the embedding of example i).
 
     Only myths in `myth_topics` (those the knowledge base answers) are learned: a message
     labelled with another myth is left out rather than taught as "not a myth".
@@ -220,7 +239,13 @@ def _fit_myth(examples: Sequence[Example], vectors: np.ndarray, features: TextFe
     is_myth = (topics != "") & keep
     claim_model: LogisticRegression | None = None
     topic_model: Classifier | None = None
+    stance_model: LogisticRegression | None = None
     if is_myth.any() and not is_myth[keep].all():
         claim_model = _logistic(CLAIM_C, balanced=True).fit(vectors[keep], is_myth[keep])
         topic_model = _fit(matrix[is_myth], topics[is_myth], TOPIC_C)
-    return MythModels(features, claim_model, topic_model)
+    labelled = np.asarray([e.source not in UNLABELLED_SOURCES for e in examples], dtype=bool) & keep
+    if is_myth[labelled].any() and not is_myth[labelled].all():
+        weights = np.asarray([SINCERE_WEIGHT if e.group == "sincere" else 1.0 for e in examples])[labelled]
+        stance_model = _logistic(STANCE_C, balanced=True).fit(matrix[labelled], is_myth[labelled],
+                                                              sample_weight=weights)
+    return MythModels(features, claim_model, topic_model, stance_model)
