@@ -8,13 +8,13 @@ Labelled files (JSON Lines):
   question on a myth's subject) or "ordinary";
 - the dev set (evaluation/data/dev_queries.jsonl, {"text", "gold"}): its urgent topics are
   urgency positives and its myth topics myth positives; every other query is ordinary.
-Splits: the *_tune, *_holdout and *_blind to *_blind6 files (with the team's own examples,
-passerelle/triage/training_data.py; blind6 since triage v9) train the learned models, so their
+Splits: the *_tune, *_holdout and *_blind to *_blind8 files (with the team's own examples,
+passerelle/triage/training_data.py; blind7 and blind8 since triage v11) train the learned models, so their
 figures are training-set figures; the method and thresholds were chosen with `cross_validate` and
 `sweep` over that tuning material (`python -m evaluation.triage_eval --cross-validate | --sweep`):
 out-of-fold verdicts, 5-fold and "without each file" (each file was written at another time with
-other phrasings: the closest thing to new messages). *_test measures what was chosen; the newest
-blind set (written apart to measure triage v9) is run once at the end of a piece of tuning work.
+other phrasings: the closest thing to new messages). *_test measures what was chosen; a new
+blind set, written apart, is run once at the end of a piece of tuning work.
 Messages are triaged as they arrive: language detected, not given.
 """
 
@@ -31,13 +31,20 @@ from typing import Any, Protocol
 
 import numpy as np
 from rapidfuzz import fuzz, process
+from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
 from knowledge_base.schema import Kind
 from passerelle.text import normalise
-from passerelle.triage.learned import ClaimReading, UrgencyReading
-from passerelle.triage.model_store import CACHE_FOLDER, TrainingSet, embed_cached, train_on, training_set
-from passerelle.triage.myth import combined_score, gather_evidence
+from passerelle.triage.learned import MAX_ITERATIONS, ClaimReading, UrgencyReading
+from passerelle.triage.model_store import CACHE_FOLDER, TrainingSet, embed_cached, train_myth_on, train_on, training_set
+from passerelle.triage.myth import (
+    COMBINER_INTERCEPT,
+    COMBINER_WEIGHTS,
+    combined_score,
+    combiner_features,
+    gather_evidence,
+)
 from passerelle.triage.patterns import PatternReading
 from passerelle.triage.references import KnowledgeView
 from passerelle.triage.service import Triage
@@ -338,24 +345,113 @@ def sweep(readings: list[FoldReading]) -> dict[str, Any]:
                              "recall": _rate(alarms["urgent"], totals["urgent"]),
                              **{f"{g}_false_alarms": _rate(alarms[g], totals[g]) for g in sorted(totals)
                                 if g != "urgent"}})
-    myth = [r for r in readings if r.example.source in MYTH_SOURCES]
+    myth = [(r.example, r.myth_score, r.claim.topic if r.claim is not None else None)
+            for r in readings if r.example.source in MYTH_SOURCES]
     for high in MYTH_GRID:
-        flagged: Counter[str] = Counter()
-        right: Counter[str] = Counter()
-        positives: Counter[str] = Counter()
-        for r in myth:
-            score = r.myth_score
-            hit = score >= high and r.claim is not None and r.claim.topic == r.example.myth
-            for key in ("all", r.example.language):
-                flagged[key] += score >= high
-                right[key] += hit
-                positives[key] += r.example.myth is not None
-        myth_rows.append({"high": high, "precision": _rate(right["all"], flagged["all"]),
-                          "recall": _rate(right["all"], positives["all"]),
-                          "languages": {lang: {"precision": _rate(right[lang], flagged[lang]),
-                                               "recall": _rate(right[lang], positives[lang])}
-                                        for lang in sorted(positives) if lang != "all"}})
+        myth_rows.append({"high": high, **myth_figures(myth, high)})
     return {"urgency": urgency_rows, "myth": myth_rows}
+
+
+def myth_figures(scored: list[tuple[Example, float, str | None]], high: float) -> dict[str, Any]:
+    """Myth precision and recall at threshold `high`, overall and per language, of (message, myth
+    score, topic read) triples: a claim counts when flagged with its own topic."""
+    flagged: Counter[str] = Counter()
+    right: Counter[str] = Counter()
+    positives: Counter[str] = Counter()
+    for example, score, topic in scored:
+        hit = score >= high and topic == example.myth
+        for key in ("all", example.language):
+            flagged[key] += score >= high
+            right[key] += hit
+            positives[key] += example.myth is not None
+    return {"precision": _rate(right["all"], flagged["all"]), "recall": _rate(right["all"], positives["all"]),
+            "flagged": flagged["all"], "positives": positives["all"],
+            "languages": {lang: {"precision": _rate(right[lang], flagged[lang]),
+                                 "recall": _rate(right[lang], positives[lang])}
+                          for lang in sorted(positives) if lang != "all"}}
+
+
+@dataclass(frozen=True)
+class MythReading:
+    """What the myth half says about one labelled message, from myth models trained without the
+    message's file: the combiner's inputs (None when there is no evidence or no reading)."""
+
+    example: Example
+    features: dict[str, float] | None
+    topic: str | None
+
+
+def myth_file_readings(triage: Triage) -> list[MythReading]:
+    """Every labelled message (myth and urgency files alike: an emergency must not read as a
+    myth either) read by myth models trained without its file; the knowledge base always
+    trains. One training of the myth models per file."""
+    view = KnowledgeView.build(triage.searcher.snapshot, triage.is_emergency_question)
+    data = training_set(view, triage.searcher.embedder, triage.is_emergency_question)
+    readings: list[MythReading] = []
+    for name in sorted({e.source for e in data.labelled}):
+        held_out = np.asarray([e.source == name for e in data.labelled], dtype=bool)
+        models = train_myth_on(data, ~held_out)
+        for i in np.flatnonzero(held_out):
+            example, vector = data.labelled[i], data.labelled_vectors[i]
+            evidence = gather_evidence(example.text, view, view.similarities(vector), triage.cues.read(example.text))
+            claim = models.read(example.text, vector)
+            features = combiner_features(evidence, claim) if evidence is not None and claim is not None else None
+            readings.append(MythReading(example, features, claim.topic if claim is not None else None))
+    return readings
+
+
+COMBINER_C = 1.0  # the combiner's regularisation when refitted (on a handful of features, barely binding)
+
+
+def fit_combiner(readings: list[MythReading]) -> tuple[float, dict[str, float]]:
+    """The combiner's intercept and weights fitted on `readings` (a myth claim or not)."""
+    usable = [r for r in readings if r.features is not None]
+    names = list(COMBINER_WEIGHTS)
+    matrix = np.asarray([[r.features[n] for n in names] for r in usable if r.features is not None])
+    labels = np.asarray([r.example.myth is not None for r in usable])
+    model = LogisticRegression(C=COMBINER_C, max_iter=MAX_ITERATIONS).fit(matrix, labels)
+    return float(model.intercept_[0]), dict(zip(names, model.coef_[0].tolist(), strict=True))
+
+
+def _combine(reading: MythReading, intercept: float, weights: dict[str, float]) -> float:
+    if reading.features is None:
+        return 0.0
+    z = intercept + sum(weights[name] * value for name, value in reading.features.items())
+    return float(1.0 / (1.0 + np.exp(-np.clip(z, -50.0, 50.0))))
+
+
+def _by_file_figures(scored: list[tuple[Example, float, str | None]], high: float, low: float) -> dict[str, Any]:
+    """Myth figures over the myth files (overall, per language, per file) and the myth flags
+    raised on the urgency files' messages."""
+    myth = [x for x in scored if x[0].source in MYTH_SOURCES]
+    urgency = [x for x in scored if x[0].source not in MYTH_SOURCES]
+    return {**myth_figures(myth, high),
+            "possible": sum(low <= score < high for _, score, _ in myth),
+            "urgency_files": {"messages": len(urgency), "flagged": sum(score >= high for _, score, _ in urgency),
+                              "emergencies_flagged": sum(score >= high and e.urgent for e, score, _ in urgency)},
+            "files": {name: myth_figures([x for x in myth if x[0].source == name], high)
+                      for name in sorted({e.source for e, _, _ in myth})}}
+
+
+def myth_by_file(readings: list[MythReading], high: float, low: float) -> dict[str, Any]:
+    """Myth precision and recall without each labelled file, the combiner refitted without the
+    file too on every other file's readings (and, for comparison, with the shipped weights):
+    overall, per language, per myth file, how many myth-file messages land between the
+    thresholds ("possible"), and how many urgency-file messages are flagged as myths."""
+    refitted: list[tuple[Example, float, str | None]] = []
+    shipped: list[tuple[Example, float, str | None]] = []
+    for name in sorted({r.example.source for r in readings}):
+        intercept, weights = fit_combiner([r for r in readings if r.example.source != name])
+        for r in (r for r in readings if r.example.source == name):
+            refitted.append((r.example, _combine(r, intercept, weights), r.topic))
+            shipped.append((r.example, _combine(r, COMBINER_INTERCEPT, COMBINER_WEIGHTS), r.topic))
+    intercept, weights = fit_combiner(readings)
+    return {
+        "high": high, "low": low,
+        "refitted": _by_file_figures(refitted, high, low),
+        "shipped_weights": _by_file_figures(shipped, high, low),
+        "combiner_on_all": {"intercept": round(intercept, 3), "weights": {k: round(v, 3) for k, v in weights.items()}},
+    }
 
 
 def _summary(title: str, part: dict[str, Any]) -> list[str]:
@@ -373,6 +469,15 @@ def _summary(title: str, part: dict[str, Any]) -> list[str]:
         lines += [f"  missed [{x['myth']}] {x['text']} ({x['level']}, {x['topic']})" for x in m["misses"]]
         lines += [f"  false flag [{x['gold']} -> {x['topic']}] {x['text']}" for x in m["false_flags"]]
     return lines
+
+
+def _myth_line(title: str, part: dict[str, Any]) -> str:
+    extra = f", possible {part['possible']}" if "possible" in part else ""
+    if "urgency_files" in part:
+        flags = part["urgency_files"]
+        extra += (f", urgency-file messages flagged {flags['flagged']}/{flags['messages']}"
+                  f" ({flags['emergencies_flagged']} emergencies)")
+    return f"{title}: precision {part['precision']}, recall {part['recall']}{extra}"
 
 
 NEAR_COPY = 90  # rapidfuzz ratio of folded texts from which a message counts as seen in training
@@ -408,10 +513,13 @@ def evaluate_split(triage: Triage, split: str) -> dict[str, Any]:
 
 
 def main() -> None:
-    """`python -m evaluation.triage_eval (--cross-validate | --sweep | --split SPLIT) [--json-out FILE]`.
+    """`python -m evaluation.triage_eval (--cross-validate | --sweep | --myth-by-file | --split SPLIT)
+    [--json-out FILE]`.
 
     `--cross-validate` measures choices on the tuning material; `--sweep` gives the same
-    out-of-fold figures at every cutoff of the grids, to choose the thresholds; `--split` with the
+    out-of-fold figures at every cutoff of the grids, to choose the thresholds; `--myth-by-file`
+    trains only the myth models, without each labelled file in turn (the combiner refitted
+    without the file too), the measure the myth combiner is chosen on; `--split` with the
     newest blind set is the one run of the final method on it (`passerelle eval triage --split ...`
     prints tables).
     """
@@ -419,6 +527,8 @@ def main() -> None:
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--cross-validate", action="store_true")
     mode.add_argument("--sweep", action="store_true", help="out-of-fold figures at every cutoff of the grids")
+    mode.add_argument("--myth-by-file", action="store_true",
+                      help="myth precision and recall training the myth models without each labelled file")
     mode.add_argument("--split")
     parser.add_argument("--json-out", type=Path)
     args = parser.parse_args()
@@ -432,6 +542,12 @@ def main() -> None:
     if args.sweep:
         report = sweep(fold_readings(triage))
         lines = [json.dumps(row) for row in report["urgency"] + report["myth"]]
+    elif args.myth_by_file:
+        report = myth_by_file(myth_file_readings(triage), settings.myth_high_threshold, settings.myth_low_threshold)
+        lines = [_myth_line(f"without each file ({kind})", report[kind]) for kind in ("refitted", "shipped_weights")]
+        lines += [_myth_line(f"  without {name}", part) for name, part in report["refitted"]["files"].items()]
+        lines += [_myth_line(f"  language {lang}", part) for lang, part in report["refitted"]["languages"].items()]
+        lines.append(f"combiner fitted on every reading: {report['combiner_on_all']}")
     elif args.cross_validate:
         report = cross_validate(triage)
         lines = _summary(f"{CV_FOLDS}-fold", report["folds"])

@@ -8,7 +8,7 @@ that generalise do better on new wordings and languages:
 - character 2-5-grams and word 1-2-grams of `passerelle.text.normalise()` output, which carry SMS
   spelling, missing accents and typos.
 
-Four scikit-learn logistic regressions, deterministic (lbfgs, fixed seed, fixed data order):
+Five scikit-learn logistic regressions, deterministic (lbfgs, fixed seed, fixed data order):
 - urgent or not: embedding + both n-gram sets; classes balanced, alarming-but-harmless messages
   weighted `HARMLESS_WEIGHT` times, because they are the mistakes that cost trust;
 - the urgency category, trained on emergencies only, same features;
@@ -16,7 +16,15 @@ Four scikit-learn logistic regressions, deterministic (lbfgs, fixed seed, fixed 
 - which myth, trained on myth examples only: embedding + both n-gram sets (since triage v8: on
   the embedding alone it gave Darija claims the wrong myth, a bleach claim read as HIV, the pill
   as bleach; the words "javel", "pilule", "puce" name the myth in any script; out of fold myth
-  precision 0.931 -> 0.959, recall 0.891 -> 0.918).
+  precision 0.931 -> 0.959, recall 0.891 -> 0.918);
+- repeats a myth or not again (the "stance", triage v11), trained on the labelled messages only
+  (not the knowledge base's questions and claims) over embedding + both n-gram sets, sincere
+  questions on a myth's subject weighted `SINCERE_WEIGHT` times: the embedding-only model above
+  reads a sincere question sharing a myth's words ("does the copper IUD protect against
+  STIs?") like the claim; this one reads the wording too, and learns from the labelled sincere
+  questions what the claims do not say. Trained on claims against sincere questions alone it called
+  emergencies claims (a stated fact is not a question); against every labelled message it does
+  not. The combiner (`myth.py`) weighs it beside the other readings.
 A long message of several clauses is also read clause by clause by the urgency models (triage
 v9, `LearnedTriage.read_urgency`): no training change, only more readings at inference.
 What trains them is in `training_data.py`; how they combine with the patterns is in `urgency.py`
@@ -36,13 +44,16 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from passerelle.text import normalise
-from passerelle.triage.training_data import Example
+from passerelle.triage.training_data import EVERYDAY, KNOWLEDGE_BASE, Example
 
 SEED = 0
 URGENT_C = 1.0
 CATEGORY_C = 10.0
 CLAIM_C = 10.0
 TOPIC_C = 10.0
+STANCE_C = 10.0
+SINCERE_WEIGHT = 3.0
+UNLABELLED_SOURCES = frozenset({KNOWLEDGE_BASE, EVERYDAY})  # examples made from the knowledge base
 HARMLESS_WEIGHT = 3.0
 MAX_ITERATIONS = 5000
 
@@ -62,6 +73,7 @@ class ClaimReading:
     probability: float  # that the message repeats one of the myths
     topic: str  # the most likely myth
     topic_margin: float = 1.0  # its probability minus the runner-up's (1 when one myth was learned)
+    stance: float = 0.5  # the same from labelled messages only, sincere questions weighted up (0.5 unlearned)
 
 
 class TextFeatures:
@@ -99,29 +111,63 @@ def _fit(features: np.ndarray | sparse.csr_matrix, labels: np.ndarray, c: float)
     return _logistic(c).fit(features, labels)
 
 
+def _probability_of_true(model: LogisticRegression, row: np.ndarray | sparse.csr_matrix) -> float:
+    return float(model.predict_proba(row)[0, list(model.classes_).index(True)])
+
+
 def _best(model: Classifier, row: np.ndarray | sparse.csr_matrix) -> str:
     if isinstance(model, str):
         return model
     return str(model.classes_[int(np.argmax(model.predict_proba(row)[0]))])
 
 
+class MythModels:
+    """The three myth models (repeats a myth or not; which myth; the stance) and the features they read with:
+    kept apart from the urgency models so that the myth half can be trained and measured alone
+    (`train_myth`, `python -m evaluation.triage_eval --myth-by-file`)."""
+
+    def __init__(self, features: TextFeatures, claim: LogisticRegression | None, topic: Classifier | None,
+                 stance: LogisticRegression | None = None) -> None:
+        self.features = features
+        self.claim = claim
+        self.topic = topic
+        self.stance = stance
+
+    def read(self, text: str, vector: np.ndarray) -> ClaimReading | None:
+        """Probability that `text` (whose embedding is `vector`) repeats a myth, and which; None
+        without myth training data."""
+        return self.reading(vector, self.features.transform([text], vector[None, :]))
+
+    def reading(self, vector: np.ndarray, row: sparse.csr_matrix) -> ClaimReading | None:
+        """`read` from the message's feature row, when the caller already transformed it."""
+        if self.claim is None or self.topic is None:
+            return None
+        probability = _probability_of_true(self.claim, vector[None, :])
+        stance = _probability_of_true(self.stance, row) if self.stance is not None else 0.5
+        if isinstance(self.topic, str):
+            return ClaimReading(probability, self.topic, stance=stance)
+        topics = self.topic.predict_proba(row)[0]
+        order = np.argsort(-topics, kind="stable")  # ties as `_best` breaks them
+        margin = float(topics[order[0]] - topics[order[1]]) if len(order) > 1 else 1.0
+        return ClaimReading(probability, str(self.topic.classes_[order[0]]), margin, stance)
+
+
 class LearnedTriage:
-    """The four fitted models; reading a message costs a few sparse dot products."""
+    """The fitted models; reading a message costs a few sparse dot products."""
 
     def __init__(self, features: TextFeatures, urgent: LogisticRegression, category: Classifier,
-                 claim: LogisticRegression | None, topic: Classifier | None) -> None:
+                 myth: MythModels) -> None:
         self.features = features
         self.urgent = urgent
         self.category = category
-        self.claim = claim
-        self.topic = topic
+        self.myth = myth
 
     def read(self, text: str, vector: np.ndarray, clauses: Sequence[str] = (),
              clause_vectors: np.ndarray | None = None) -> tuple[UrgencyReading, ClaimReading | None]:
         """Both readings of a message (`read_urgency`, `read_claim`) from one feature transform:
         the gateway's path, where the n-gram transform is a noticeable part of a message's cost."""
         rows = self._rows(text, vector, clauses, clause_vectors)
-        return self._urgency(rows), self._claim(vector, rows[:1])
+        return self._urgency(rows), self.myth.reading(vector, rows[:1])
 
     def read_urgency(self, text: str, vector: np.ndarray, clauses: Sequence[str] = (),
                      clause_vectors: np.ndarray | None = None) -> UrgencyReading:
@@ -139,7 +185,7 @@ class LearnedTriage:
     def read_claim(self, text: str, vector: np.ndarray) -> ClaimReading | None:
         """Probability that `text` (whose embedding is `vector`) repeats a myth, and which; None
         without myth training data."""
-        return self._claim(vector, self.features.transform([text], vector[None, :]))
+        return self.myth.read(text, vector)
 
     def _rows(self, text: str, vector: np.ndarray, clauses: Sequence[str],
               clause_vectors: np.ndarray | None) -> sparse.csr_matrix:
@@ -153,20 +199,9 @@ class LearnedTriage:
         most = int(np.argmax(probabilities))
         return UrgencyReading(float(probabilities[most]), _best(self.category, rows[most]))
 
-    def _claim(self, vector: np.ndarray, row: sparse.csr_matrix) -> ClaimReading | None:
-        if self.claim is None or self.topic is None:
-            return None
-        probability = float(self.claim.predict_proba(vector[None, :])[0, list(self.claim.classes_).index(True)])
-        if isinstance(self.topic, str):
-            return ClaimReading(probability, self.topic)
-        topics = self.topic.predict_proba(row)[0]
-        order = np.argsort(-topics, kind="stable")  # ties as `_best` breaks them
-        margin = float(topics[order[0]] - topics[order[1]]) if len(order) > 1 else 1.0
-        return ClaimReading(probability, str(self.topic.classes_[order[0]]), margin)
-
 
 def train(examples: Sequence[Example], vectors: np.ndarray, myth_topics: set[str]) -> LearnedTriage:
-    """Fit the four models on `examples` (row i of `vectors` is the embedding of example i).
+    """Fit the five models on `examples` (row i of `vectors` is the embedding of example i).
 
     Only myths in `myth_topics` (those the knowledge base answers) are learned: a message
     labelled with another myth is left out rather than taught as "not a myth".
@@ -175,20 +210,42 @@ def train(examples: Sequence[Example], vectors: np.ndarray, myth_topics: set[str
     urgent = np.asarray([e.urgent for e in examples], dtype=bool)
     if urgent.all() or not urgent.any():
         raise ValueError("urgency training needs both emergencies and other messages")
-    texts = [e.text for e in examples]
-    features = TextFeatures().fit(texts)
-    matrix = features.transform(texts, vectors)
+    features, matrix = _features(examples, vectors)
     weights = np.asarray([HARMLESS_WEIGHT if e.harmless else 1.0 for e in examples])
     urgent_model = _logistic(URGENT_C, balanced=True).fit(matrix, urgent, sample_weight=weights)
     categories = np.asarray([e.category or "" for e in examples])
     category_model = _fit(matrix[urgent], categories[urgent], CATEGORY_C)
+    return LearnedTriage(features, urgent_model, category_model,
+                         _fit_myth(examples, vectors, features, matrix, myth_topics))
 
+
+def train_myth(examples: Sequence[Example], vectors: np.ndarray, myth_topics: set[str]) -> MythModels:
+    """The myth models alone, as `train` fits them (to measure the myth half without the cost of
+    the urgency models)."""
+    features, matrix = _features(examples, vectors)
+    return _fit_myth(examples, vectors, features, matrix, myth_topics)
+
+
+def _features(examples: Sequence[Example], vectors: np.ndarray) -> tuple[TextFeatures, sparse.csr_matrix]:
+    texts = [e.text for e in examples]
+    features = TextFeatures().fit(texts)
+    return features, features.transform(texts, vectors)
+
+
+def _fit_myth(examples: Sequence[Example], vectors: np.ndarray, features: TextFeatures,
+              matrix: sparse.csr_matrix, myth_topics: set[str]) -> MythModels:
     keep = np.asarray([e.myth is None or e.myth in myth_topics for e in examples], dtype=bool)
     topics = np.asarray([e.myth or "" for e in examples])
     is_myth = (topics != "") & keep
     claim_model: LogisticRegression | None = None
     topic_model: Classifier | None = None
+    stance_model: LogisticRegression | None = None
     if is_myth.any() and not is_myth[keep].all():
         claim_model = _logistic(CLAIM_C, balanced=True).fit(vectors[keep], is_myth[keep])
         topic_model = _fit(matrix[is_myth], topics[is_myth], TOPIC_C)
-    return LearnedTriage(features, urgent_model, category_model, claim_model, topic_model)
+    labelled = np.asarray([e.source not in UNLABELLED_SOURCES for e in examples], dtype=bool) & keep
+    if is_myth[labelled].any() and not is_myth[labelled].all():
+        weights = np.asarray([SINCERE_WEIGHT if e.group == "sincere" else 1.0 for e in examples])[labelled]
+        stance_model = _logistic(STANCE_C, balanced=True).fit(matrix[labelled], is_myth[labelled],
+                                                              sample_weight=weights)
+    return MythModels(features, claim_model, topic_model, stance_model)

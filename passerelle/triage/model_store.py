@@ -30,7 +30,7 @@ import sklearn
 from knowledge_base.embedders import Embedder
 from knowledge_base.schema import Kind
 from passerelle.triage import learned, training_data
-from passerelle.triage.learned import LearnedTriage, train
+from passerelle.triage.learned import LearnedTriage, MythModels, train, train_myth
 from passerelle.triage.patterns import PATTERNS_FILE
 from passerelle.triage.references import KnowledgeView
 from passerelle.triage.training_data import (
@@ -124,12 +124,21 @@ def training_set(view: KnowledgeView, embedder: Embedder,
                        {e.topic for e in view.snapshot.entries if e.kind is Kind.myth})
 
 
-def train_on(data: TrainingSet, keep: np.ndarray | None = None) -> LearnedTriage:
-    """Fit on the knowledge-base examples and the labelled ones `keep` selects (all by default)."""
+def _chosen(data: TrainingSet, keep: np.ndarray | None) -> tuple[list[Example], np.ndarray]:
+    """The knowledge-base examples and the labelled ones `keep` selects (all by default), with their vectors."""
     chosen = np.ones(len(data.labelled), dtype=bool) if keep is None else keep
     labelled = [e for e, k in zip(data.labelled, chosen, strict=True) if k]
-    return train(labelled + data.known, np.vstack([data.labelled_vectors[chosen], data.known_vectors]),
-                 data.myth_topics)
+    return labelled + data.known, np.vstack([data.labelled_vectors[chosen], data.known_vectors])
+
+
+def train_on(data: TrainingSet, keep: np.ndarray | None = None) -> LearnedTriage:
+    """Fit on the knowledge-base examples and the labelled ones `keep` selects (all by default)."""
+    return train(*_chosen(data, keep), data.myth_topics)
+
+
+def train_myth_on(data: TrainingSet, keep: np.ndarray | None = None) -> MythModels:
+    """The myth models alone, fitted as `train_on` fits them."""
+    return train_myth(*_chosen(data, keep), data.myth_topics)
 
 
 def model_path(view: KnowledgeView, embedder: Embedder) -> Path:

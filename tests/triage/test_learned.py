@@ -17,7 +17,7 @@ from rapidfuzz import fuzz, process
 from passerelle.settings import ROOT, Settings
 from passerelle.text import normalise, tokens
 from passerelle.triage import Triage
-from passerelle.triage.learned import ClaimReading, UrgencyReading, train
+from passerelle.triage.learned import ClaimReading, UrgencyReading, train, train_myth
 from passerelle.triage.myth import ClaimEvidence, combined_score, myth_verdict
 from passerelle.triage.patterns import PatternReading, load_patterns
 from passerelle.triage.training_data import TRAINING_FILES, Example, labelled_examples
@@ -28,7 +28,7 @@ CUTOFFS = ModelCutoffs(urgent=0.5, calm=0.95, veto=0.2)
 PATTERNS = load_patterns()
 DATA = ROOT / "evaluation" / "data"
 NEAR_COPY = 90  # rapidfuzz ratio from which two folded messages are the same message
-MEASURED = ("*_test.jsonl", "*_blind7.jsonl", "*_blind8.jsonl")  # the files that measure; never trained on
+MEASURED = ("*_test.jsonl",)  # the files that measure; never trained on
 
 
 def words_vector(text: str) -> np.ndarray:
@@ -64,8 +64,10 @@ def test_training_is_deterministic() -> None:
     first = train(EXAMPLES, VECTORS, {"mythe-autisme"})
     second = train(EXAMPLES, VECTORS, {"mythe-autisme"})
     assert np.array_equal(first.urgent.coef_, second.urgent.coef_)
-    assert first.claim is not None and second.claim is not None
-    assert np.array_equal(first.claim.coef_, second.claim.coef_)
+    assert first.myth.claim is not None and second.myth.claim is not None
+    assert np.array_equal(first.myth.claim.coef_, second.myth.claim.coef_)
+    assert first.myth.stance is not None and second.myth.stance is not None
+    assert np.array_equal(first.myth.stance.coef_, second.myth.stance.coef_)
     text = "j ai envie de mourir"
     assert first.read_urgency(text, words_vector(text)) == second.read_urgency(text, words_vector(text))
 
@@ -109,10 +111,33 @@ def test_only_long_messages_of_several_clauses_are_read_clause_by_clause(triage:
     assert triage.clauses_to_read(past) == ["Il peut partir en vacances au soleil du sud avec ma mere cet ete"]
 
 
+SINCERE = [
+    example("le vaccin et l autisme, c est pour quel age le rendez vous ?", group="sincere"),
+    example("comment savoir si le vaccin donne de la fievre ?", group="sincere"),
+    example("le vaccin et l autisme, est ce qu il y a un lien ?", group="sincere"),
+]
+
+
+def test_the_stance_reads_a_sincere_question_sharing_the_myths_words_apart() -> None:
+    """Triage v11: the stance model learns from the labelled sincere questions (weighted up)
+    that a question on the myth's subject does not repeat it; the knowledge base's examples
+    (which carry no sincere question) do not train it."""
+    examples = EXAMPLES + SINCERE
+    models = train_myth(examples, np.vstack([words_vector(e.text) for e in examples]), {"mythe-autisme"})
+    claim = models.read("le vaccin donne l autisme a mon fils", words_vector("le vaccin donne l autisme a mon fils"))
+    question = "le vaccin et l autisme, est ce qu il y a un lien pour quel age ?"
+    asked = models.read(question, words_vector(question))
+    assert claim is not None and asked is not None
+    assert claim.stance > 0.5 > asked.stance
+    from_knowledge_base = [dataclasses.replace(e, source="knowledge_base") for e in examples]
+    unlearned = train_myth(from_knowledge_base, np.vstack([words_vector(e.text) for e in examples]), {"mythe-autisme"})
+    assert unlearned.stance is None and unlearned.read("le vaccin", words_vector("le vaccin")).stance == 0.5  # type: ignore[union-attr]
+
+
 def test_myths_the_knowledge_base_does_not_answer_are_not_learned() -> None:
     model = train(EXAMPLES, VECTORS, myth_topics={"mythe-absent"})
     text = "le vaccin donne l autisme"
-    assert model.claim is None and model.read_claim(text, words_vector(text)) is None
+    assert model.myth.claim is None and model.read_claim(text, words_vector(text)) is None
 
 
 def test_training_needs_both_kinds_of_urgency_example() -> None:
@@ -141,17 +166,16 @@ def _near_copies(examples: list[Example], measured: list[str]) -> list[str]:
 
 
 def test_no_measured_message_trains_the_models() -> None:
-    """The test split and the blind sets not trained on yet (blind7; blind8, myth only) measure
-    generalisation: none of their messages, nor a near copy (the same words but for a letter or two), may train;
-    everyday greetings and requests may recur in the labelled files written apart. The holdout and
-    the six blind sets before it were run and read, so they train now (blind6 since triage v9);
-    the team's own example files must copy no measured message, not even a greeting."""
+    """The test split measures generalisation: none of its messages, nor a near copy (the same
+    words but for a letter or two), may train; everyday greetings and requests may recur in the
+    labelled files written apart. The holdout and the eight blind sets were run and read, so they
+    train now (blind7 and blind8 since triage v11); the team's own example files must copy no
+    measured message, not even a greeting."""
     measured_files = {path.name for pattern in MEASURED for path in DATA.glob(pattern)}
-    assert {"urgency_test.jsonl", "myth_test.jsonl", "urgency_blind7.jsonl", "myth_blind7.jsonl",
-            "myth_blind8.jsonl"} <= measured_files
+    assert {"urgency_test.jsonl", "myth_test.jsonl"} <= measured_files
     trained = {path.name for path in TRAINING_FILES}
     assert not trained & measured_files
-    assert {"urgency_blind6.jsonl", "myth_blind6.jsonl"} <= trained
+    assert {"urgency_blind7.jsonl", "myth_blind7.jsonl", "myth_blind8.jsonl"} <= trained
     measured = [text for pattern in MEASURED for text in _measured(pattern)]
     examples = labelled_examples()
     assert not _near_copies([e for e in examples if e.group != "ordinary"], measured)

@@ -6,9 +6,11 @@ import dataclasses
 
 import pytest
 
+from evaluation.triage_eval import MythReading, myth_by_file
 from passerelle.triage import Triage
 from passerelle.triage.cues import load_cues
-from passerelle.triage.myth import ClaimEvidence, myth_verdict
+from passerelle.triage.myth import COMBINER_WEIGHTS, ClaimEvidence, myth_verdict
+from passerelle.triage.training_data import Example
 
 CUES = load_cues()
 
@@ -107,3 +109,28 @@ def test_new_rumour_needs_a_cue_and_no_myth(triage: Triage) -> None:
     verdict = triage.assess("on m'a dit que les ondes du compteur linky donnent des migraines")
     assert verdict.rumour_cue
     assert verdict.new_rumour == (verdict.myth.level == "none")
+
+
+def _reading(text: str, source: str, myth: str | None, signal: float, urgent: bool = False) -> MythReading:
+    features = {name: 0.0 for name in COMBINER_WEIGHTS} | {"claim": signal}
+    example = Example(text, urgent, "cardiac" if urgent else None, myth, "claim" if myth else "ordinary",
+                      source, "fr")
+    return MythReading(example, features, "mythe-a")
+
+
+def test_myth_by_file_refits_the_combiner_without_each_file_and_counts_urgency_flags() -> None:
+    """`triage_eval --myth-by-file`: each file is scored by a combiner fitted on the others'
+    readings; claims count when flagged with their topic, and urgency files only give flags."""
+    readings = [_reading(f"claim {i} {source}", source, "mythe-a", 4.0) for source in ("myth_tune.jsonl",
+                "myth_blind.jsonl") for i in range(6)]
+    readings += [_reading(f"question {i} {source}", source, None, -4.0) for source in ("myth_tune.jsonl",
+                 "myth_blind.jsonl") for i in range(6)]
+    readings += [_reading(f"urgent {i}", "urgency_tune.jsonl", None, -4.0, urgent=True) for i in range(5)]
+    readings.append(_reading("urgent but read as a claim", "urgency_tune.jsonl", None, 4.0, urgent=True))
+    report = myth_by_file(readings, high=0.55, low=0.3)
+    refitted = report["refitted"]
+    assert (refitted["precision"], refitted["recall"], refitted["positives"]) == (1.0, 1.0, 12)
+    assert refitted["urgency_files"] == {"messages": 6, "flagged": 1, "emergencies_flagged": 1}
+    assert set(refitted["files"]) == {"myth_tune.jsonl", "myth_blind.jsonl"}
+    assert refitted["languages"]["fr"]["recall"] == 1.0
+    assert report["combiner_on_all"]["weights"]["claim"] > 0

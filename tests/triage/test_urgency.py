@@ -130,6 +130,23 @@ def category(text: str, language: str | None = None) -> str | None:
     ("on a tous mal au crane depuis qu on a allume le poele", "poisoning"),
     ("la voisine a des traces de ceinture sur le dos, elle a 7 ans", "child_danger"),
     ("des saignements a 28 semaines depuis ce matin", "pregnancy"),
+    # v11 (blind7's misses, new wording): an insulin or diabetes-drug overdose with its signs
+    ("mon pere s est fait deux fois sa piqure d insuline ce soir, il est tout moite et confus", "poisoning"),
+    ("ma femme a double sa dose d insuline par erreur, elle tremble et repond de travers", "poisoning"),
+    ("grandpa injected his insulin twice this morning and now he's sweaty and not making sense", "poisoning"),
+    ("mi abuelo se puso la insulina dos veces, esta sudando y confundido", "poisoning"),
+    ("minha mae tomou a insulina duas vezes, ta suando frio e confusa", "poisoning"),
+    ("il fait une grosse hypo, il transpire et il dit n importe quoi", "poisoning"),
+    # a threat at home told after an unrelated question
+    ("c est pour la carte vitale de mon fils... et la il est rentre ivre, il a renverse la table "
+     "et il cherche la cle de la piece ou je suis", "violence"),
+    ("question sur la caf sinon mon frere est saoul avec un couteau dans la cuisine, je me suis enfermee", "violence"),
+    ("also my husband came home drunk, smashed the tv, looking for the key to the bathroom where i am", "violence"),
+    ("otra cosa, mi hijo llego borracho, rompio la mesa y busca la llave del cuarto donde estoy", "violence"),
+    ("meu filho chegou bebado, quebrou tudo e ta procurando a chave do quarto onde eu tranquei", "violence"),
+    # "je sais pas si ..." is no hypothetical question
+    ("pour l orthophoniste jeudi je sais pas si on pourra y aller, ma soeur a la moitie du visage qui tombe", "stroke"),
+    ("je sais pas si je serai encore en vie demain, j ai tout prepare", "suicide"),
 ])
 def test_patterns_catch_how_people_write_it(text: str, expected: str) -> None:
     assert category(text) == expected
@@ -209,6 +226,13 @@ def test_patterns_catch_how_people_write_it(text: str, expected: str) -> None:
     # v9: reassured minor events, normal fetal movements
     "je me suis coupe avec le cutter, petit saignement, pansement ok",
     "do you feel the baby move at 20 weeks? mine kicks loads already",
+    # v11: insulin, a "hypo", a drunk neighbour, a lost key, an appointment one may miss
+    "que faire si on se trompe et qu on fait deux fois son insuline ? je demande pour savoir",
+    "c est quoi une hypo chez un diabetique",
+    "mon voisin rentre souvent ivre mais il est gentil, il chante dans l escalier",
+    "j ai perdu la cle de ma chambre d hotel, on fait comment",
+    "je sais pas si je serai la mardi pour le rdv, je peux decaler ?",
+    "my insulin pen is broken, where can i get a new one",
 ])
 def test_harmless_uses_of_alarming_words_do_not_match(text: str) -> None:
     assert category(text) is None
