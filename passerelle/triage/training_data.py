@@ -14,14 +14,14 @@ Labelled messages (all invented by the team, none from a real user), tuning mate
   `passerelle/triage/data/myth_examples.yaml`:
   claims with their myth topic, sincere questions on the same subjects, ordinary messages.
 The holdout and blind files were written apart to measure, but each was run and its errors read
-(holdout before triage v3, blind after it, blind2 after v4, blind3 after v5, blind4 after v6,
-blind5 after v7, blind6 after v8, blind7 after v9, blind8 after v10, blind9 after v11), so they no
-longer measure anything new: they are tuning material like the others (holdout and blind since
-triage v4, blind2 since v5, blind3 since v6, blind4 since v7, blind5 since v8, blind6 since v9,
-blind7 and blind8 since v11, blind9 since triage v11.1). Every labelled message is a negative example for the other task (a myth claim
-is not an emergency). The test files (`evaluation/data/*_test.jsonl`) never train: they measure
-how the models do on messages written apart from these (partly in-sample for the patterns since
-the v10 gate fix), until the next blind set.
+(holdout before triage v3, blind after it, blind2 after v4, blind3 after v5, blind4 after v6, blind5
+after v7, blind6 after v8, blind7 after v9, blind8 after v10, blind9 after v11), so they no longer
+measure anything new: they are tuning material like the others (holdout and blind since triage v4,
+blind2 since v5, blind3 since v6, blind4 since v7, blind5 since v8, blind6 since v9, blind7 and
+blind8 since v11, blind9 since triage v11.1). Every labelled message is a negative example for the
+other task (a myth claim is not an emergency). The test files (`evaluation/data/*_test.jsonl`) never
+train: they measure how the models do on messages written apart from these (partly in-sample for the
+patterns since the v10 gate fix), until the next blind set.
 
 From the index snapshot (its vectors are reused, nothing is embedded twice):
 - the questions of urgent entries are emergencies of the entry's first category, except those
