@@ -168,14 +168,15 @@ def _near_copies(examples: list[Example], measured: list[str]) -> list[str]:
 def test_no_measured_message_trains_the_models() -> None:
     """The test split measures generalisation: none of its messages, nor a near copy (the same
     words but for a letter or two), may train; everyday greetings and requests may recur in the
-    labelled files written apart. The holdout and the eight blind sets were run and read, so they
-    train now (blind7 and blind8 since triage v11); the team's own example files must copy no
-    measured message, not even a greeting."""
+    labelled files written apart. The holdout and the nine blind sets were run and read, so they
+    train now (blind7 and blind8 since triage v11, blind9 since v11.1); the team's own example
+    files must copy no measured message, not even a greeting."""
     measured_files = {path.name for pattern in MEASURED for path in DATA.glob(pattern)}
     assert {"urgency_test.jsonl", "myth_test.jsonl"} <= measured_files
     trained = {path.name for path in TRAINING_FILES}
     assert not trained & measured_files
-    assert {"urgency_blind7.jsonl", "myth_blind7.jsonl", "myth_blind8.jsonl"} <= trained
+    assert {"urgency_blind7.jsonl", "myth_blind7.jsonl", "myth_blind8.jsonl",
+            "urgency_blind9.jsonl", "myth_blind9.jsonl"} <= trained
     measured = [text for pattern in MEASURED for text in _measured(pattern)]
     examples = labelled_examples()
     assert not _near_copies([e for e in examples if e.group != "ordinary"], measured)

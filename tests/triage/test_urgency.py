@@ -147,6 +147,31 @@ def category(text: str, language: str | None = None) -> str | None:
     # "je sais pas si ..." is no hypothetical question
     ("pour l orthophoniste jeudi je sais pas si on pourra y aller, ma soeur a la moitie du visage qui tombe", "stroke"),
     ("je sais pas si je serai encore en vie demain, j ai tout prepare", "suicide"),
+    # v11.1 (blind9's four misses, in other words): a method found and a near time to act, blue
+    # lips or fingers, a pregnancy given in months or as "N semaines de grossesse" with bleeding or
+    # one-sided pain and faintness
+    ("j ai trouve comment en finir, personne me retiendra", "suicide"),
+    ("c decide, je sais comment le faire et ce soir je passe a l acte", "suicide"),
+    ("je passe a l acte demain matin, j ai plus la force", "suicide"),
+    ("i figured out how to do it and i'm going through with it tonight", "suicide"),
+    ("found a way to end it, dont try to stop me", "suicide"),
+    ("ya se como hacerlo, esta noche lo hago", "suicide"),
+    ("ja sei como fazer isso, vai ser esta noite", "suicide"),
+    ("mon fils a les doigts violets et il repond a peine", "breathing"),
+    ("question sur la cmu, et ma mere la elle a les doigts bleutes et elle souffle fort", "breathing"),
+    ("his fingertips are going bluish and he's so sleepy", "breathing"),
+    ("mi abuelo tiene los dedos morados y casi no habla", "breathing"),
+    ("meu pai ta com os dedos arroxeados e muito cansado", "breathing"),
+    ("je perds du sang avec des gros caillots, je suis a 6 mois", "pregnancy"),
+    ("saignement rouge vif depuis ce matin et je suis a 4 mois de grossesse", "pregnancy"),
+    ("8 semaines de grossesse, douleur atroce a gauche et je me sens partir", "pregnancy"),
+    ("grossesse de 6 sa et mal terrible sur le flanc droit", "pregnancy"),
+    ("heavy bleeding with clots and i'm 5 months", "pregnancy"),
+    ("seven weeks into my pregnancy, sharp pain low on the left and i nearly passed out", "pregnancy"),
+    ("sangrado con coagulos, estoy de 5 meses", "pregnancy"),
+    ("7 semanas de embarazo, un pinchazo horrible a la derecha y me mareo", "pregnancy"),
+    ("sangue vivo com coagulos, to com 6 meses", "pregnancy"),
+    ("com 7 semanas de gravidez levei uma pontada terrivel e quase desmaiei", "pregnancy"),
 ])
 def test_patterns_catch_how_people_write_it(text: str, expected: str) -> None:
     assert category(text) == expected
@@ -233,6 +258,19 @@ def test_patterns_catch_how_people_write_it(text: str, expected: str) -> None:
     "j ai perdu la cle de ma chambre d hotel, on fait comment",
     "je sais pas si je serai la mardi pour le rdv, je peux decaler ?",
     "my insulin pen is broken, where can i get a new one",
+    # v11.1: clots in a period, a pregnancy that went well, blue lips from the cold, a plan to buy
+    # a house or join the gym, "how to do it" for paperwork
+    "des caillots dans mes regles c est normal ?",
+    "j ai des caillots pendant les regles depuis 3 mois",
+    "j'étais enceinte de 5 mois l'an dernier, j'ai saigné, tout va bien maintenant",
+    "mon bébé a les lèvres bleues quand il a froid à la piscine ?",
+    "my son's lips go blue in the pool when he gets cold, normal?",
+    "mi hijo tiene los labios morados cuando sale de la piscina, es el frio?",
+    "on va passer à l'acte pour la maison, le notaire est d'accord",
+    "ce soir je passe à l'acte, je m'inscris à la salle de sport",
+    "j'ai trouvé comment faire pour la carte vitale, merci",
+    "i figured out how to do it, the form is easy",
+    "i've been bleeding between periods for 2 months",
 ])
 def test_harmless_uses_of_alarming_words_do_not_match(text: str) -> None:
     assert category(text) is None
