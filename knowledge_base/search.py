@@ -91,7 +91,7 @@ class LexicalIndex:
 @functools.lru_cache(maxsize=1)
 def shared_encoder() -> UseEncoder | None:
     """One cross-lingual encoder per process (every searcher, draft previews included, shares its
-    model and its memo of entry vectors); None, logged, when its package is missing."""
+    model); None, logged, when its package is missing."""
     try:
         return UseEncoder()
     except MissingEncoder as exc:
@@ -150,7 +150,7 @@ class Searcher:
         if not self.settings.crosslingual_languages:
             return None
         encoder = shared_encoder()
-        return CrossLingualIndex(snapshot.entries, encoder) if encoder is not None else None
+        return CrossLingualIndex(snapshot.entries, encoder, snapshot.path.parent) if encoder is not None else None
 
     def _dense_scores(self, snapshot: IndexSnapshot, query_vector: np.ndarray) -> dict[int, float]:
         k = min(DENSE_CANDIDATES, snapshot.faiss_index.ntotal)

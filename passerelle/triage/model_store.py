@@ -17,8 +17,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +27,7 @@ import sklearn
 
 from knowledge_base.embedders import Embedder
 from knowledge_base.schema import Kind
+from knowledge_base.vector_cache import cached_vectors, write_atomically
 from passerelle.triage import learned, training_data
 from passerelle.triage.learned import LearnedTriage, MythModels, train, train_myth
 from passerelle.triage.patterns import PATTERNS_FILE
@@ -46,50 +45,11 @@ log = logging.getLogger(__name__)
 
 CACHE_FOLDER = ".triage-cache"
 MODEL_PREFIX = "triage-model-"
-EMBED_BATCH = 64
-
-
-def _text_key(text: str) -> str:
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()
-
-
-def _write_atomically(path: Path, write: Callable[[Path], None]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(handle)
-    try:
-        write(Path(name))
-        os.replace(name, path)
-    finally:
-        if os.path.exists(name):
-            os.unlink(name)
 
 
 def embed_cached(texts: list[str], embedder: Embedder, cache_file: Path) -> np.ndarray:
     """Query vectors of `texts`, embedding only those the cache file does not hold yet."""
-    known: dict[str, np.ndarray] = {}
-    try:
-        with np.load(cache_file) as cached:
-            known = dict(zip(cached["keys"].tolist(), cached["vectors"], strict=True))
-    except (OSError, ValueError, KeyError):
-        pass
-    keys = [_text_key(t) for t in texts]
-    missing = list(dict.fromkeys(t for t, k in zip(texts, keys, strict=True) if k not in known))
-    for start in range(0, len(missing), EMBED_BATCH):
-        batch = missing[start:start + EMBED_BATCH]
-        for text, vector in zip(batch, embedder.embed_queries(batch), strict=True):
-            known[_text_key(text)] = vector
-    if missing:
-        def save(tmp: Path) -> None:
-            with tmp.open("wb") as out:
-                np.savez(out, keys=np.asarray(list(known)), vectors=np.vstack(list(known.values())))
-        try:
-            _write_atomically(cache_file, save)
-        except OSError:
-            log.warning("could not write the triage embedding cache %s", cache_file)
-    if not texts:
-        return np.zeros((0, embedder.dim), dtype=np.float32)
-    return np.vstack([known[k] for k in keys]).astype(np.float32)
+    return cached_vectors(texts, embedder.embed_queries, embedder.dim, cache_file)
 
 
 def model_key(embedder_name: str) -> str:
@@ -161,7 +121,7 @@ def load_or_train(view: KnowledgeView, embedder: Embedder,
     log.info("training the triage models for snapshot %s", view.snapshot.path.name)
     model = train_on(training_set(view, embedder, is_emergency_question))
     try:
-        _write_atomically(path, lambda tmp: joblib.dump(model, tmp))
+        write_atomically(path, lambda tmp: joblib.dump(model, tmp))
         for stale in path.parent.glob(f"{MODEL_PREFIX}*.joblib"):  # trained on older data or code
             if stale != path:
                 stale.unlink(missing_ok=True)

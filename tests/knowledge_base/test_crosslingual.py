@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import importlib.util
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from knowledge_base import search as search_module
-from knowledge_base.crosslingual import CrossLingualIndex, MissingEncoder, UseEncoder, model_path
+from knowledge_base.crosslingual import (
+    CACHE_FILE,
+    CACHE_FOLDER,
+    CrossLingualIndex,
+    MissingEncoder,
+    UseEncoder,
+    model_path,
+)
 from knowledge_base.schema import Entry
 from knowledge_base.search import Searcher
 from passerelle.settings import Settings
@@ -53,16 +61,22 @@ def test_a_question_finds_its_french_entry_across_languages(encoder: UseEncoder,
     assert int(np.argmax(scores)) == 0
 
 
-def test_a_new_snapshot_encodes_only_the_texts_it_has_not_seen(encoder: UseEncoder,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    first = [_entry("a-topic", "Un sujet de test unique 7781", ["une question de test unique 7781"])]
-    CrossLingualIndex(first, encoder)
+def test_entry_vectors_are_encoded_once_and_kept_beside_the_snapshots(encoder: UseEncoder, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """A second process (here a second index) reads them; a publication encodes only what changed."""
+    first = [_entry("a-topic", "Un sujet de test", ["une question de test"])]
+    direct = CrossLingualIndex(first, encoder).scores("une question")
+    CrossLingualIndex(first, encoder, tmp_path)
+    assert (tmp_path / CACHE_FOLDER / CACHE_FILE).is_file()
     encoded: list[str] = []
     real = encoder.encode
     monkeypatch.setattr(encoder, "encode", lambda texts: (encoded.extend(texts), real(texts))[1])
-    second = first + [_entry("b-topic", "Un autre sujet 7782", ["une autre question 7782"])]
-    CrossLingualIndex(second, encoder)
-    assert encoded and all("7782" in text for text in encoded)
+    again = CrossLingualIndex(first, encoder, tmp_path)
+    assert encoded == []  # the entry's texts came from the cache
+    assert np.allclose(again.scores("une question"), direct, atol=1e-5)
+    encoded.clear()
+    CrossLingualIndex(first + [_entry("b-topic", "Un autre sujet", ["une autre question"])], encoder, tmp_path)
+    assert encoded and all("autre" in text for text in encoded)
 
 
 def test_spanish_messages_are_read_by_both_encoders(searcher: Searcher) -> None:
