@@ -41,6 +41,7 @@ from passerelle.triage.model_store import CACHE_FOLDER, TrainingSet, embed_cache
 from passerelle.triage.myth import (
     COMBINER_INTERCEPT,
     COMBINER_WEIGHTS,
+    combine,
     combined_score,
     combiner_features,
     gather_evidence,
@@ -414,10 +415,7 @@ def fit_combiner(readings: list[MythReading]) -> tuple[float, dict[str, float]]:
 
 
 def _combine(reading: MythReading, intercept: float, weights: dict[str, float]) -> float:
-    if reading.features is None:
-        return 0.0
-    z = intercept + sum(weights[name] * value for name, value in reading.features.items())
-    return float(1.0 / (1.0 + np.exp(-np.clip(z, -50.0, 50.0))))
+    return combine(reading.features, intercept, weights) if reading.features is not None else 0.0
 
 
 def _by_file_figures(scored: list[tuple[Example, float, str | None]], high: float, low: float) -> dict[str, Any]:

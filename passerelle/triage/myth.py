@@ -173,8 +173,14 @@ def combined_score(evidence: ClaimEvidence, model: ClaimReading | None) -> float
     (module docstring) over the evidence and the classifiers' reading."""
     if model is None:
         return evidence.score()
-    features = combiner_features(evidence, model)
-    return _sigmoid(COMBINER_INTERCEPT + sum(COMBINER_WEIGHTS[name] * value for name, value in features.items()))
+    return combine(combiner_features(evidence, model))
+
+
+def combine(features: dict[str, float], intercept: float = COMBINER_INTERCEPT,
+            weights: dict[str, float] = COMBINER_WEIGHTS) -> float:
+    """The combiner's 0-1 score of `features` (the shipped weights unless others are given:
+    the evaluation refits them without each file)."""
+    return _sigmoid(intercept + sum(weights[name] * value for name, value in features.items()))
 
 
 def myth_verdict(evidence: ClaimEvidence | None, high: float, low: float,
