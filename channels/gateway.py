@@ -31,6 +31,7 @@ from channels.models import Conversation, ConversationState, Message, MessageSta
 from channels.rasa_client import BotReply, RasaClient, RasaUnavailable
 from knowledge_base.query_embedding import METADATA_KEY as QUERY_VECTOR
 from knowledge_base.search import Searcher
+from passerelle.choice import parse_choice
 from passerelle.language import detect_language
 from passerelle.messages import text
 from passerelle.replies import answer_text
@@ -224,7 +225,7 @@ class Gateway:
             return [text("not_text", language)], {}
         if not body.strip():
             return [text("empty_message", conversation.language or language)], {}
-        if not has_letters(body):
+        if not has_letters(body) and not self._picks_suggestion(session, conversation, message, body):
             return [text("emoji_only", conversation.language or language)], {}
         conversation.language = language
         notes = [text("too_long", language)] if len(raw) > self.settings.max_processed_chars else []
@@ -306,6 +307,21 @@ class Gateway:
                 return [meta["more"][0]], {"continues": row.id, "author": row.author}
         return [text("no_more", language)], {}
 
+    def _picks_suggestion(self, session: Session, conversation: Conversation, message: Message, body: str) -> bool:
+        """Whether a message without letters ("2", "٢") picks from the numbered list of topics the
+        bot sent in reply to the person's previous message: it then goes to the assistant, which
+        holds the list; otherwise it gets the usual "words only" reply."""
+        earlier = session.scalars(select(Message).where(Message.conversation_id == conversation.id,
+                                                        Message.seq < message.seq)
+                                  .order_by(Message.seq.desc()).limit(20))
+        for row in earlier:
+            if row.direction == "in":
+                return False
+            suggested = (row.meta or {}).get("suggested")
+            if row.author == "bot" and isinstance(suggested, list):
+                return parse_choice(body, len(suggested)) is not None
+        return False
+
     def _keyword(self, body: str) -> str | None:
         match = _ONE_WORD.match(fold(body))
         if not match:
@@ -385,4 +401,6 @@ def _answer_meta(reply: BotReply) -> dict[str, Any]:
     for signal in reply.signals:
         if isinstance(signal.get("entry"), dict):
             return {"entry": signal["entry"]}
+        if isinstance(signal.get("suggested"), list):
+            return {"suggested": [str(entry_id) for entry_id in signal["suggested"]]}
     return {}
