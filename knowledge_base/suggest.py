@@ -7,10 +7,11 @@ knowledge base does not cover (the weather, taxes) is noise, so a second, lower 
 
 The bar reads the best score and its lead over the second topic: on the tuning sets an
 out-of-scope message scores its first topics almost alike (median lead 0.008) while a near miss
-leads more (0.021). With best score + 1 x lead, the bar 0.945 is the lowest at which at most 15%
-of the tuning out-of-scope messages (retrieval_tune_out_of_scope + out_of_scope, 160) are offered
-topics; the best score alone, at the same 15%, kept the right topic among the suggestions for 27%
-of the not-answered tuning messages against 42% with the lead (evaluation/reports/suggestions-2026-11-24/).
+leads more (0.021). With best score + 1 x lead, 0.945 is the lowest bar of the sweep at which
+at most 15% of the tuning out-of-scope messages (retrieval_tune_out_of_scope + out_of_scope, 160)
+are offered topics (14.4%); it offers the right topic to 41% of the tuning set's not-answered
+messages. The best score alone offered it to 27% at a like out-of-scope rate (bar 0.93, 15.6%)
+(evaluation/reports/suggestions-2026-11-24/).
 """
 
 from __future__ import annotations
