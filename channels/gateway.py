@@ -31,7 +31,6 @@ from channels.models import Conversation, ConversationState, Message, MessageSta
 from channels.rasa_client import BotReply, RasaClient, RasaUnavailable
 from knowledge_base.query_embedding import METADATA_KEY as QUERY_VECTOR
 from knowledge_base.search import Searcher
-from passerelle.choice import parse_choice
 from passerelle.language import detect_language
 from passerelle.messages import text
 from passerelle.replies import answer_text
@@ -308,9 +307,11 @@ class Gateway:
         return [text("no_more", language)], {}
 
     def _picks_suggestion(self, session: Session, conversation: Conversation, message: Message, body: str) -> bool:
-        """Whether a message without letters ("2", "٢") picks from the numbered list of topics the
-        bot sent in reply to the person's previous message: it then goes to the assistant, which
-        holds the list; otherwise it gets the usual "words only" reply."""
+        """Whether a message without letters but with a number ("2", "٢") answers the numbered list
+        of topics the bot sent in reply to the person's previous message: it then goes to the
+        assistant, which holds the list and, for a number off the list, says it is not sure and
+        drops the list (kept, it would let a later "le 1" pick from it); otherwise it gets the usual
+        "words only" reply."""
         earlier = session.scalars(select(Message).where(Message.conversation_id == conversation.id,
                                                         Message.seq < message.seq)
                                   .order_by(Message.seq.desc()).limit(20))
@@ -319,7 +320,7 @@ class Gateway:
                 return False
             suggested = (row.meta or {}).get("suggested")
             if row.author == "bot" and isinstance(suggested, list):
-                return parse_choice(body, len(suggested)) is not None
+                return any(ch.isdecimal() for ch in body)
         return False
 
     def _keyword(self, body: str) -> str | None:

@@ -105,9 +105,9 @@ def test_a_number_without_a_list_is_searched_as_today(searcher: Searcher, monkey
     monkeypatch.setattr(answer, "fresh_searcher", lambda: searcher)
     messages, slots = _reply("2", {}, intent="choose_suggestion")
     assert messages[0]["text"] == text("not_sure", "fr") and slots["misses"] == 1.0
-    # a number beyond the list offered is no choice either
-    messages, _ = _reply("3", {"suggested": ["mes-activer-fr"]}, intent="choose_suggestion")
-    assert messages[0]["text"] == text("not_sure", "fr")
+    # a number beyond the list offered is no choice either, and the list is dropped
+    messages, slots = _reply("3", {"suggested": ["mes-activer-fr"]}, intent="choose_suggestion")
+    assert messages[0]["text"] == text("not_sure", "fr") and slots["suggested"] is None
 
 
 def test_a_list_holds_for_the_next_message_only(searcher: Searcher, monkeypatch: pytest.MonkeyPatch) -> None:
