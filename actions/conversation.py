@@ -9,8 +9,9 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import signals
-from actions.answer import answer_question
+from actions.answer import SUGGESTED_SLOT, answer_question
 from actions.kb import message_language
+from passerelle.choice import parse_choice
 from passerelle.language import requested_language
 from passerelle.messages import text
 from passerelle.text import content_tokens
@@ -31,6 +32,12 @@ SIMPLE_REPLIES = {
 }
 
 
+def _started(language: str) -> list[EventType]:
+    """The events every reply begins with: the message's language, and the end of any list of
+    suggestions (it holds for the next message only)."""
+    return [SlotSet("language", language), SlotSet(SUGGESTED_SLOT, None)]
+
+
 def _language(tracker: Tracker) -> str:
     metadata: dict[str, Any] = tracker.latest_message.get("metadata") or {}
     return message_language(metadata, tracker.latest_message.get("text") or "", tracker.get_slot("language"))
@@ -48,7 +55,11 @@ class ActionSmallTalk(Action):
         intent, confidence = parsed.get("name"), float(parsed.get("confidence") or 0.0)
         message = tracker.latest_message.get("text") or ""
         language = _language(tracker)
-        events: list[EventType] = [SlotSet("language", language)]
+        events = _started(language)
+        # a number picking from the list just offered is a choice, whatever the NLU read in it
+        suggested = tracker.get_slot(SUGGESTED_SLOT) or []
+        if suggested and parse_choice(message, len(suggested)) is not None:
+            return answer_question(dispatcher, tracker)
         if intent in QUESTION_PRONE_INTENTS and (len(content_tokens(message)) >= QUESTION_MIN_TOKENS
                                                  or confidence < SMALL_TALK_MIN_CONFIDENCE):
             return answer_question(dispatcher, tracker)
@@ -77,7 +88,7 @@ class ActionHandoff(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
         dispatcher.utter_message(json_message=signals.handoff("asked"))
-        return [SlotSet("language", _language(tracker)), SlotSet("offered_human", False)]
+        return _started(_language(tracker)) + [SlotSet("offered_human", False)]
 
 
 class ActionOptOut(Action):
@@ -91,7 +102,7 @@ class ActionOptOut(Action):
         language = _language(tracker)
         dispatcher.utter_message(text=text("opt_out_confirm", language))
         dispatcher.utter_message(json_message=signals.opt_out())
-        return [SlotSet("language", language)]
+        return _started(language)
 
 
 class ActionChangeLanguage(Action):
@@ -106,4 +117,4 @@ class ActionChangeLanguage(Action):
         language = requested_language(message) or _language(tracker)
         dispatcher.utter_message(text=text("language_switched", language))
         dispatcher.utter_message(json_message=signals.language(language))
-        return [SlotSet("language", language)]
+        return _started(language)

@@ -34,3 +34,9 @@ def answered(entry_id: str, topic: str, version: int) -> dict[str, Any]:
 def unanswered(reason: str) -> dict[str, Any]:
     """Tell the gateway no vetted entry answered ("not_sure", "out_of_scope", "handoff"): editors' Gaps page."""
     return {KEY: {"unanswered": reason}}
+
+
+def suggested(entry_ids: list[str]) -> dict[str, Any]:
+    """Tell the gateway the reply offered these vetted entries as a numbered list: the mediator's
+    transcript shows them, and a bare number in reply goes to the assistant."""
+    return {KEY: {"suggested": list(entry_ids)}}

@@ -224,7 +224,7 @@ class Gateway:
             return [text("not_text", language)], {}
         if not body.strip():
             return [text("empty_message", conversation.language or language)], {}
-        if not has_letters(body):
+        if not has_letters(body) and not self._picks_suggestion(session, conversation, message, body):
             return [text("emoji_only", conversation.language or language)], {}
         conversation.language = language
         notes = [text("too_long", language)] if len(raw) > self.settings.max_processed_chars else []
@@ -306,6 +306,23 @@ class Gateway:
                 return [meta["more"][0]], {"continues": row.id, "author": row.author}
         return [text("no_more", language)], {}
 
+    def _picks_suggestion(self, session: Session, conversation: Conversation, message: Message, body: str) -> bool:
+        """Whether a message without letters but with a number ("2", "٢") answers the numbered list
+        of topics the bot sent in reply to the person's previous message: it then goes to the
+        assistant, which holds the list and, for a number off the list, says it is not sure and
+        drops the list (kept, it would let a later "le 1" pick from it); otherwise it gets the usual
+        "words only" reply."""
+        earlier = session.scalars(select(Message).where(Message.conversation_id == conversation.id,
+                                                        Message.seq < message.seq)
+                                  .order_by(Message.seq.desc()).limit(20))
+        for row in earlier:
+            if row.direction == "in":
+                return False
+            suggested = (row.meta or {}).get("suggested")
+            if row.author == "bot" and isinstance(suggested, list):
+                return any(ch.isdecimal() for ch in body)
+        return False
+
     def _keyword(self, body: str) -> str | None:
         match = _ONE_WORD.match(fold(body))
         if not match:
@@ -385,4 +402,6 @@ def _answer_meta(reply: BotReply) -> dict[str, Any]:
     for signal in reply.signals:
         if isinstance(signal.get("entry"), dict):
             return {"entry": signal["entry"]}
+        if isinstance(signal.get("suggested"), list):
+            return {"suggested": [str(entry_id) for entry_id in signal["suggested"]]}
     return {}

@@ -150,6 +150,8 @@ def _retrieval(r: dict[str, Any], pictures: list[str]) -> str:
         out.append(table([title, "n", *[labels.get(n, n) for n in names]], [
             [k, fmt(systems[names[0]][group].get(k, {}).get("n")),
              *[fmt(systems[n][group].get(k, {}).get("recall@1"), pct=True) for n in names]] for k in keys]))
+    if "suggestions" in r:
+        out.append(_suggestions(r["suggestions"], words))
     built = r.get("built", {})
     if "rasa_faq" in built:
         b = built["rasa_faq"]
@@ -173,6 +175,23 @@ def _retrieval(r: dict[str, Any], pictures: list[str]) -> str:
         out.append(table(["message", "right topic", "ranked first"],
                          [[m["text"], m["gold"], ", ".join(m["got"]) or "-"] for m in misses[:MAX_LISTED]]))
     return "".join(out) + "\n"
+
+
+def _suggestions(s: dict[str, Any], words: dict[str, str]) -> str:
+    """The "did you mean 1, 2 or 3?" figures: at the configured bar, per language, and the sweep."""
+    out = [f"\n{words['suggestions']} (bar {s['suggest_threshold']}, lead weight {s['gap_weight']}):\n\n"]
+    out.append(table(["bar", "not answered", "offered topics", "right topic offered", "topics per list",
+                      "out-of-scope offered topics"],
+                     [[fmt(row["suggest_threshold"]) + (" (configured)" if row["suggest_threshold"]
+                                                        == s["suggest_threshold"] else ""),
+                       fmt(row["unanswered"]), fmt(row["offered"], pct=True), fmt(row["right_offered"], pct=True),
+                       f"{row['mean_offered']:.2f}", fmt(row["out_of_scope_offered"], pct=True)]
+                      for row in s["sweep"]]))
+    out.append(f"\n{words['suggestions_by_language']}:\n\n")
+    out.append(table(["language", "not answered", "right topic offered"],
+                     [[k, fmt(v["unanswered"]), fmt(v["right_offered"], pct=True)]
+                      for k, v in s["by_language"].items()]))
+    return "".join(out)
 
 
 def _triage(t: dict[str, Any], pictures: list[str], speed: dict[str, Any] | None) -> str:

@@ -17,10 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from knowledge_base.search import Mode, Searcher
+from knowledge_base.search import Mode, Searcher, SearchResult
+from knowledge_base.suggest import suggestions
 from passerelle.language import detect_language
 
 RELIABILITY_BINS = 10
+SUGGEST_SWEEP = (0.90, 0.92, 0.93, 0.94, 0.945, 0.95, 0.96, 0.98)
 
 Ranker = Callable[[str], list[tuple[str, float]]]
 """Topics for a message, best first, each with the system's score."""
@@ -196,3 +198,57 @@ def calibrate_threshold(in_scope: list[tuple[float, bool]], out_of_scope: list[f
             return {"threshold": threshold, "out_of_scope_rejected": rejected,
                     "answered_right": right, "answered_wrong": wrong}
     return {"threshold": candidates[-1], "out_of_scope_rejected": 0.0, "answered_right": 0.0, "answered_wrong": 0.0}
+
+
+def _searched(searcher: Searcher, text: str) -> SearchResult:
+    """The assistant's search for one message, its language detected as the assistant does."""
+    language = detect_language(text, default=searcher.settings.default_language).language
+    return searcher.search(text, language=language)
+
+
+def _offered(results: list[SearchResult], searcher: Searcher, bar: float) -> list[list[str]]:
+    settings = searcher.settings.model_copy(update={"suggest_threshold": bar})
+    return [[hit.topic for hit in suggestions(result, settings)] for result in results]
+
+
+def _suggestion_summary(queries: list[Query], in_results: list[SearchResult], oos_results: list[SearchResult],
+                        searcher: Searcher, bar: float) -> dict[str, Any]:
+    unanswered = [(q, topics) for q, r, topics in zip(queries, in_results, _offered(in_results, searcher, bar),
+                                                      strict=True) if not r.answerable]
+    oos = [topics for r, topics in zip(oos_results, _offered(oos_results, searcher, bar), strict=True)
+           if not r.answerable]
+    n = max(len(unanswered), 1)
+    return {"suggest_threshold": bar, "unanswered": len(unanswered),
+            "offered": sum(bool(topics) for _, topics in unanswered) / n,
+            "right_offered": sum(bool({q.gold, *q.also} & set(topics)) for q, topics in unanswered) / n,
+            "mean_offered": (sum(len(t) for _, t in unanswered) / max(sum(bool(t) for _, t in unanswered), 1)),
+            "out_of_scope_offered": (sum(bool(topics) for topics in oos) / len(oos_results)
+                                     if oos_results else None),
+            "by_language": {language: {"unanswered": len(rows),
+                                       "right_offered": sum(bool({q.gold, *q.also} & set(t)) for q, t in rows)
+                                       / len(rows)}
+                            for language, rows in sorted(_by_language(unanswered).items())}}
+
+
+def _by_language(rows: list[tuple[Query, list[str]]]) -> dict[str, list[tuple[Query, list[str]]]]:
+    grouped: dict[str, list[tuple[Query, list[str]]]] = defaultdict(list)
+    for query, topics in rows:
+        grouped[query.language].append((query, topics))
+    return grouped
+
+
+def suggestion_figures(searcher: Searcher, queries: list[Query], out_of_scope: list[str]) -> dict[str, Any]:
+    """What "did you mean 1, 2 or 3?" (knowledge_base/suggest.py) gives, at the configured suggest
+    bar and at a few others (`sweep`, to choose the bar on tuning sets only).
+
+    Of the labelled messages the assistant does not answer: the share offered topics and the share
+    whose right topic is among them; of the out-of-scope messages, the share offered topics (an
+    out-of-scope message the search answers is counted by `out_of_scope_rejected`, not here).
+    """
+    in_results = [_searched(searcher, q.text) for q in queries]
+    oos_results = [_searched(searcher, text) for text in out_of_scope]
+    figures = _suggestion_summary(queries, in_results, oos_results, searcher, searcher.settings.suggest_threshold)
+    figures["gap_weight"] = searcher.settings.suggest_gap_weight
+    figures["sweep"] = [{k: v for k, v in _suggestion_summary(queries, in_results, oos_results, searcher, bar).items()
+                         if k != "by_language"} for bar in SUGGEST_SWEEP]
+    return figures

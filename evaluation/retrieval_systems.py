@@ -28,7 +28,7 @@ import numpy as np
 
 from evaluation import rasa_faq
 from evaluation.processes import Finished
-from evaluation.retrieval import Query, evaluate_system, load_queries, load_texts, searcher_ranker
+from evaluation.retrieval import Query, evaluate_system, load_queries, load_texts, searcher_ranker, suggestion_figures
 from knowledge_base.build import ensure_index
 from knowledge_base.embedders import Embedder, get_embedder
 from knowledge_base.importer import import_jsonl
@@ -144,7 +144,8 @@ def compare_systems(settings: Settings, content_dir: Path, queries_file: Path, o
         systems["dense_st"] = evaluate_system(searcher_ranker(st, "dense"), queries, out_of_scope)
     result: dict[str, Any] = {"systems": systems, "built": built, "queries": len(queries),
                               "out_of_scope": len(out_of_scope), "content_dir": str(content_dir),
-                              "queries_file": str(queries_file), "fused_threshold": threshold}
+                              "queries_file": str(queries_file), "fused_threshold": threshold,
+                              "suggestions": suggestion_figures(e5, queries, out_of_scope)}
     if with_rasa:
         log("retrieval: Rasa FAQ baseline (write, train, serve)")
         trained = train_rasa_baseline(content_dir, rasa_languages, work_dir)

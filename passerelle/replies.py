@@ -18,3 +18,17 @@ def answer_text(entry: Entry, language: str, *, fallback: bool, long: bool = Fal
     if entry.sources:
         parts.append(text("source_line", entry.language, url=entry.sources[0]))
     return "\n".join(parts)
+
+
+def suggestion_text(titles: list[str], language: str, max_chars: int) -> tuple[str, int]:
+    """The numbered list of suggested topics and how many of `titles` it holds.
+
+    The list must stay one short SMS like an answer (`max_chars`, the answers' rule): the last
+    titles are dropped until it fits, never the first.
+    """
+    for count in range(min(len(titles), 3), 0, -1):
+        lines = [text("suggest_item", language, number=n, title=title) for n, title in enumerate(titles[:count], 1)]
+        reply = text(f"suggest_{count}", language, topics="\n".join(lines))
+        if len(reply) <= max_chars or count == 1:
+            return reply, count
+    raise ValueError("no title to suggest")

@@ -62,6 +62,12 @@ class Settings(BaseSettings):
     answer_threshold: float = Field(
         default=0.955, description="fused score under which the assistant says it is not sure (calibrated by make eval)"
     )
+    suggest_threshold: float = Field(
+        default=0.945, description="a message the search is not sure of gets its top topics as a numbered list when "
+                                  "its best score plus suggest_gap_weight x its lead over the second topic reaches "
+                                  "this (knowledge_base/suggest.py; chosen on the retrieval tuning sets)",
+    )
+    suggest_gap_weight: float = 1.0
     min_query_chars: int = 2
     crosslingual_languages: list[str] = Field(
         default=["es", "pt", "ar"],

@@ -1,7 +1,8 @@
 """What the conversation page shows: the full transcript and a short summary of it.
 
 Bot answers carry the vetted entry (id, topic, version) they came from, so a mediator can see
-exactly what the person was told and from which version of the content.
+exactly what the person was told and from which version of the content; a numbered list of
+likely topics carries the entries it offered, so a bare "2" after it reads sensibly.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class Line:
     status: str
     entry: dict[str, Any] | None
     flags: list[Flag]
+    suggested: list[str] = field(default_factory=list)  # entries offered as a numbered list ("1, 2 or 3?")
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,12 @@ def summarise(conversation: Conversation, messages: list[Message]) -> Summary:
                    entries=list(used.values()), flags=flags)
 
 
+def _suggested(message: Message) -> list[str]:
+    """The entry ids a bot reply offered as a numbered list, so the mediator sees what "2" picked."""
+    suggested = (message.meta or {}).get("suggested")
+    return [str(entry_id) for entry_id in suggested] if isinstance(suggested, list) else []
+
+
 def conversation_page(session: Session, conversation_id: str) -> ConversationPage | None:
     """The conversation with its transcript, summary and notes, or None if there is no such id."""
     conversation = session.get(Conversation, conversation_id)
@@ -112,7 +120,8 @@ def conversation_page(session: Session, conversation_id: str) -> ConversationPag
                   author_name=names.get(str((m.meta or {}).get("mediator"))) if m.author == "mediator" else None,
                   body=m.body, status=m.status,
                   entry=(m.meta or {}).get("entry") if isinstance((m.meta or {}).get("entry"), dict) else None,
-                  flags=triage_flags([m.meta or {}]) if m.direction == "in" else [])
+                  flags=triage_flags([m.meta or {}]) if m.direction == "in" else [],
+                  suggested=_suggested(m))
              for m in messages]
     # Suggested snippets search the person's latest real question, not a keyword like HUMAIN.
     questions = [m.body for m in messages if m.direction == "in" and len(m.body.split()) > 1]

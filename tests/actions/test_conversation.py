@@ -13,12 +13,14 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import answer, conversation, signals
 from knowledge_base.search import Searcher
 from passerelle.messages import text
+from passerelle.replies import answer_text
 
 
-def _run(message: str, intent: str, confidence: float, offered_human: bool = False) -> list[dict[str, Any]]:
+def _run(message: str, intent: str, confidence: float, offered_human: bool = False,
+         suggested: list[str] | None = None) -> list[dict[str, Any]]:
     latest = {"text": message, "intent": {"name": intent, "confidence": confidence}, "metadata": {"language": "fr"}}
-    tracker = Tracker("person-1", {"language": "fr", "misses": None, "offered_human": offered_human}, latest,
-                      [], False, None, {}, None)
+    tracker = Tracker("person-1", {"language": "fr", "misses": None, "offered_human": offered_human,
+                                   "suggested": suggested}, latest, [], False, None, {}, None)
     dispatcher = CollectingDispatcher()
     asyncio.run(conversation.ActionSmallTalk().run(dispatcher, tracker, {}))
     return dispatcher.messages
@@ -49,3 +51,11 @@ def test_a_question_misread_as_small_talk_is_searched(message: str, intent: str)
         assert replies and not any(_handoff(r) for r in replies)
         assert all(r.get("text") != text("affirm_alone", "fr") for r in replies)
         assert any("Source" in (r.get("text") or "") or "médiateur" in (r.get("text") or "") for r in replies)
+
+
+def test_a_number_picking_a_suggestion_is_answered_whatever_the_nlu_read(searcher: Searcher) -> None:
+    entry = next(e for e in searcher.snapshot.entries if e.language == "fr")
+    messages = _run("1", "greet", 0.95, suggested=[entry.id])
+    assert [m.get("text") for m in messages if m.get("text")] == [answer_text(entry, "fr", fallback=False)]
+    # without a list, the same greeting reads as a greeting
+    assert [m.get("text") for m in _run("bonjour", "greet", 0.95)] == [text("greet", "fr")]

@@ -94,6 +94,18 @@ def test_alternating_instances_keep_state_and_order(instances: list[Settings]) -
         assert events["slots"]["language"] == "en"  # the switch made on B... or A, seen by both
 
 
+def test_a_list_of_suggested_entries_offered_by_one_instance_is_picked_on_the_other(
+        instances: list[Settings]) -> None:
+    a, b = instances
+    sender = f"dym-{uuid.uuid4().hex}"
+    [offer] = say(a, sender, "jai mal quand jallaite mon bebe qui peut maider")  # a near miss: topics offered
+    assert "\n1 " in offer
+    suggested = tracker(b, conversation_id(a, sender))["slots"]["suggested"]
+    assert isinstance(suggested, list) and suggested[0] == "allaitement-fr"  # the list slot, read back from PostgreSQL
+    assert any("Source : " in reply for reply in say(b, sender, "1"))
+    assert tracker(a, conversation_id(a, sender))["slots"]["suggested"] is None
+
+
 def test_concurrent_messages_of_one_conversation_are_serialised(instances: list[Settings]) -> None:
     a, b = instances
     sender = f"lock-{uuid.uuid4().hex}"

@@ -18,6 +18,8 @@ from sqlalchemy import create_engine, text
 from channels.privacy import TrackerStore
 from channels.rasa_client import RasaClient
 from channels.tracker_probe import PROBE_PREFIX, TrackerProbe
+from knowledge_base.loader import load_entries
+from passerelle.messages import text as catalogue
 from passerelle.secrets import rasa_token
 from passerelle.settings import ROOT, Settings
 from passerelle.stack import RASA_BIN, Paths, Stack, rasa_env
@@ -95,6 +97,18 @@ def test_not_understood_twice_goes_to_a_mediator_and_bot_stays_silent(stack: Set
     second = say(stack, sender, "et la météo demain à Lyon ?")
     assert any("médiateur" in r for r in second)
     assert say(stack, sender, "comment avoir une carte vitale") == []  # held: silence
+
+
+def test_a_question_not_sure_enough_offers_topics_and_a_number_answers_one(stack: Settings) -> None:
+    sender = f"dym-{uuid.uuid4().hex}"
+    [offer] = say(stack, sender, "jai mal quand jallaite mon bebe qui peut maider")  # near miss (tuning set)
+    assert "Répondez 1, 2 ou 3" in offer and "\n1 " in offer
+    entries = {e.title: e for e in load_entries(stack.content_dir)[0] if e.language == "fr"}
+    first = entries[offer.split("\n1 ")[1].split("\n")[0]]
+    assert first.topic == "allaitement"
+    answer = "\n".join(say(stack, sender, "1"))
+    assert f"Source : {first.sources[0]}" in answer
+    assert say(stack, sender, "1") == [catalogue("emoji_only", "fr")]  # the list held for one message
 
 
 def test_asking_for_a_human(stack: Settings) -> None:

@@ -1,4 +1,4 @@
-"""Retrieval scoring: ranks, summaries, threshold calibration and the reliability curve."""
+"""Retrieval scoring: ranks, summaries, threshold calibration, the reliability curve and suggestions."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ from evaluation.retrieval import (
     rank_queries,
     reliability_curve,
     score_system,
+    suggestion_figures,
     summary,
     top_scores,
 )
+from knowledge_base.search import Searcher
 
 QUERIES = [Query("carte vitale perdue", "carte-vitale-perdue", (), "fr", "service"),
            Query("lost my card", "carte-vitale-perdue", ("carte-vitale-obtenir",), "en", "service"),
@@ -100,3 +102,19 @@ def test_answer_precision_counts_answered_out_of_scope_messages_as_wrong() -> No
     assert answer_precision(in_scope, [], threshold=0.95) is None
     assert answer_precision(in_scope, [0.85], threshold=None) is None
     assert score_system(rank_queries(ranker, QUERIES), [0.3], threshold=0.65)["answer_precision"] == 0.5
+
+
+def test_suggestion_figures_count_only_what_the_assistant_does_not_answer(searcher: Searcher,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    queries = [Query("comment avoir la complementaire sante solidaire", "c2s", (), "fr", "service"),
+               Query("carte vitale perdue", "fievre-enfant", (), "fr", "health")]  # a wrong label: never offered
+    never_sure = searcher.settings.model_copy(update={"answer_threshold": 10.0, "suggest_threshold": 0.0})
+    monkeypatch.setattr(searcher, "settings", never_sure)
+    figures = suggestion_figures(searcher, queries, ["quel temps fait il demain"])
+    assert (figures["unanswered"], figures["offered"], figures["right_offered"]) == (2, 1.0, 0.5)
+    assert figures["out_of_scope_offered"] == 1.0 and figures["by_language"]["fr"]["right_offered"] == 0.5
+    assert [row["out_of_scope_offered"] for row in figures["sweep"]] == sorted(
+        (row["out_of_scope_offered"] for row in figures["sweep"]), reverse=True)
+    monkeypatch.setattr(searcher, "settings", never_sure.model_copy(update={"suggest_threshold": 10.0}))
+    figures = suggestion_figures(searcher, queries, ["quel temps fait il demain"])
+    assert (figures["offered"], figures["right_offered"], figures["out_of_scope_offered"]) == (0.0, 0.0, 0.0)
