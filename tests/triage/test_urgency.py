@@ -172,6 +172,38 @@ def category(text: str, language: str | None = None) -> str | None:
     ("7 semanas de embarazo, un pinchazo horrible a la derecha y me mareo", "pregnancy"),
     ("sangue vivo com coagulos, to com 6 meses", "pregnancy"),
     ("com 7 semanas de gravidez levei uma pontada terrivel e quase desmaiei", "pregnancy"),
+    # v11.2 (blind10's five misses, as classes in other words): a means and a take-it-all intent
+    # with a near time, a finality with a plan or farewell beside it, veins cut in any tense and
+    # self-harm going further, hit or pushed and hurt or afraid however minimised, a young child
+    # alone for days
+    ("j'ai les cachets de ma mere dans mon sac, je vais tout avaler ce soir quand ils dorment", "suicide"),
+    ("g acheté des somniferes, ce soir je vais tout avaler et basta", "suicide"),
+    ("je compte prendre toute ma plaquette de xanax", "suicide"),
+    ("merci pour tout, je serai plus la ce soir, pardon maman", "suicide"),
+    ("jai tout organisé. je serai plus là demain", "suicide"),
+    ("hier j'ai ouvert mes veines, aujourd'hui je recommence", "suicide"),
+    ("je me coupe depuis des mois et ce soir je veux aller jusqu au bout", "suicide"),
+    ("got sleeping pills from the chemist, gonna swallow them all tonight", "suicide"),
+    ("i'm going to take the whole bottle", "suicide"),
+    ("it's all planned, i won't be here tomorrow", "suicide"),
+    ("already cut my veins a bit, want to go further tonight", "suicide"),
+    ("tengo las pastillas, voy a tomarme todas esta noche", "suicide"),
+    ("adios a todos, mañana ya no estare", "suicide"),
+    ("comprei os remedios na farmacia, vou tomar tudo hoje a noite", "suicide"),
+    ("tudo pronto, amanha ja nao vou estar aqui", "suicide"),
+    ("chrit 7bob mn pharmacie, ghadi nbla3 kolchi", "suicide"),
+    ("غادي نبلع كاع الدوا الليلة", "suicide"),
+    ("il m'a encore poussée contre le mur, j'ai du sang sur la tempe", "violence"),
+    ("c'est rien il m'a juste balancée dans les escaliers, j'ai un bleu enorme et il est toujours là", "violence"),
+    ("mi marido me tiro por las escaleras y me duele mucho", "violence"),
+    ("ele me jogou no chao, estou sangrando", "violence"),
+    ("jouji dfe3ni f drouj w kanzf", "violence"),
+    ("زوجي دفعني من الدروج وكنزف", "violence"),
+    ("le petit de 3 ans est tout seul à la maison, ça fait deux jours", "child_danger"),
+    ("a little boy has been alone next door for two days", "child_danger"),
+    ("un niño pequeño esta solo en el piso de al lado desde ayer", "child_danger"),
+    ("o bebe da vizinha ta sozinho faz dois dias", "child_danger"),
+    ("الطفل الصغير بوحدو فالدار من البارح", "child_danger"),
 ])
 def test_patterns_catch_how_people_write_it(text: str, expected: str) -> None:
     assert category(text) == expected
@@ -271,6 +303,21 @@ def test_patterns_catch_how_people_write_it(text: str, expected: str) -> None:
     "j'ai trouvé comment faire pour la carte vitale, merci",
     "i figured out how to do it, the form is easy",
     "i've been bleeding between periods for 2 months",
+    # v11.2: appointments, trips, the evening dose, a past act, encouragement, a teenager home alone
+    "demain je serai plus là au rdv, on peut décaler ?",
+    "je serai plus la demain matin pour le rdv",
+    "j'ai acheté ce qu'il faut à la pharmacie pour la gastro, demain je commence",
+    "il y a 5 ans j'ai coupé mes veines, aujourd'hui je vais bien et je veux témoigner",
+    "le medecin m'a poussé a faire du sport, j'ai mal partout",
+    "il m'a poussée à porter plainte, j'ai peur de le faire",
+    "mon fils de 15 ans est seul à la maison 2 jours pendant qu'on part, c'est ok ?",
+    "my daughter is 17 and will be alone for two days, any tips?",
+    "i won't be here tomorrow, i'm at my mum's",
+    "i take all my meds at night, is that ok?",
+    "mañana ya no estaré en la ciudad, adiós Madrid",
+    "amanha nao vou estar aqui, vou viajar",
+    "comprei os remedios na farmacia, vou tomar tudo certinho",
+    "c'est quoi le 3114 ? les signes qu'un proche va passer à l'acte",
 ])
 def test_harmless_uses_of_alarming_words_do_not_match(text: str) -> None:
     assert category(text) is None
