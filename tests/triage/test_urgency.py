@@ -204,6 +204,16 @@ def category(text: str, language: str | None = None) -> str | None:
     ("un niño pequeño esta solo en el piso de al lado desde ayer", "child_danger"),
     ("o bebe da vizinha ta sozinho faz dois dias", "child_danger"),
     ("الطفل الصغير بوحدو فالدار من البارح", "child_danger"),
+    # a weapon or rope with a near time and "I do it", no news ever again, a farewell with a time
+    ("j'ai le fusil de mon pere, ce soir je le fais", "suicide"),
+    ("i have my dad's gun, tonight i do it", "suicide"),
+    ("c'est la dernière fois que vous avez de mes nouvelles", "suicide"),
+    ("this is the last time you hear from me", "suicide"),
+    ("je vous dis adieu ce soir", "suicide"),
+    ("esta noche me despido de todos para siempre", "suicide"),
+    ("hoje a noite me despeço de todos pra sempre", "suicide"),
+    ("ghda ma ghadich tl9awni, sme7li a mama", "suicide"),
+    ("لن تروني بعد اليوم، سامحوني", "suicide"),
 ])
 def test_patterns_catch_how_people_write_it(text: str, expected: str) -> None:
     assert category(text) == expected
@@ -323,6 +333,12 @@ def test_patterns_catch_how_people_write_it(text: str, expected: str) -> None:
     "ce boulot va me tuer, je serai plus là demain soir pour le repas",
     "i'm dead tired, i won't be here tomorrow for the meeting",
     "mi jefe me mata con tanto trabajo, mañana ya no estaré en la oficina",
+    "ce soir je dis adieu à la cigarette",
+    "j'ai la carabine de chasse, demain je le fais le permis",
+    "got my rifle back from repair, tomorrow i do it with my son",
+    "ghda ma ghadich tl9awni f lbureau",
+    "vous aurez plus de mes nouvelles, je change de numero",
+    "me despido de todos hasta el lunes",
 ])
 def test_harmless_uses_of_alarming_words_do_not_match(text: str) -> None:
     assert category(text) is None
