@@ -8,12 +8,13 @@ Labelled files (JSON Lines):
   question on a myth's subject) or "ordinary";
 - the dev set (evaluation/data/dev_queries.jsonl, {"text", "gold"}): its urgent topics are
   urgency positives and its myth topics myth positives; every other query is ordinary.
-Splits: the *_tune, *_holdout and *_blind to *_blind9 files (with the team's own examples,
-passerelle/triage/training_data.py; blind7 and blind8 since triage v11, blind9 since v11.1) train
-the learned models, so their figures are training-set figures; the method and thresholds were chosen
-with `cross_validate` and `sweep` over that tuning material (`python -m evaluation.triage_eval
---cross-validate | --sweep`): out-of-fold verdicts, 5-fold and "without each file" (each file was
-written at another time with other phrasings: the closest thing to new messages). *_test measures
+Splits: the *_tune, *_holdout and *_blind to *_blind10 files (with the team's own examples,
+passerelle/triage/training_data.py; blind7 and blind8 since triage v11, blind9 since v11.1, blind10
+since v11.2) train the learned models, so their figures are training-set figures; the method and
+thresholds were chosen with `cross_validate` and `sweep` over that tuning material (`python -m
+evaluation.triage_eval --cross-validate | --sweep`): out-of-fold verdicts, 5-fold and "without each
+file" (each file was written at another time with other phrasings: the closest thing to new
+messages). *_test measures
 what was chosen; a new blind set, written apart, is run once at the end of a piece of tuning work.
 Messages are triaged as they arrive: language detected, not given.
 """

@@ -4,24 +4,27 @@ and the knowledge base itself.
 Labelled messages (all invented by the team, none from a real user), tuning material only:
 - urgency: `evaluation/data/urgency_tune.jsonl`, `urgency_holdout.jsonl`, `urgency_blind.jsonl`,
   `urgency_blind2.jsonl`, `urgency_blind3.jsonl`, `urgency_blind4.jsonl`, `urgency_blind5.jsonl`,
-  `urgency_blind6.jsonl`, `urgency_blind7.jsonl`, `urgency_blind9.jsonl`, `urgency_extra.yaml` and
+  `urgency_blind6.jsonl`, `urgency_blind7.jsonl`, `urgency_blind9.jsonl`, `urgency_blind10.jsonl`,
+  `urgency_extra.yaml` and
   `passerelle/triage/data/urgency_examples.yaml`: emergencies with their category,
   alarming-but-harmless messages, ordinary ones; `passerelle/triage/data/everyday.yaml`:
   everyday messages about plans, the weather and appointments;
 - myths: `evaluation/data/myth_tune.jsonl`, `myth_holdout.jsonl`, `myth_blind.jsonl`,
   `myth_blind2.jsonl`, `myth_blind3.jsonl`, `myth_blind4.jsonl`, `myth_blind5.jsonl`,
-  `myth_blind6.jsonl`, `myth_blind7.jsonl`, `myth_blind8.jsonl`, `myth_blind9.jsonl` and
-  `passerelle/triage/data/myth_examples.yaml`:
+  `myth_blind6.jsonl`, `myth_blind7.jsonl`, `myth_blind8.jsonl`, `myth_blind9.jsonl`,
+  `myth_blind10.jsonl` and `passerelle/triage/data/myth_examples.yaml`:
   claims with their myth topic, sincere questions on the same subjects, ordinary messages.
 The holdout and blind files were written apart to measure, but each was run and its errors read
 (holdout before triage v3, blind after it, blind2 after v4, blind3 after v5, blind4 after v6, blind5
-after v7, blind6 after v8, blind7 after v9, blind8 after v10, blind9 after v11), so they no longer
-measure anything new: they are tuning material like the others (holdout and blind since triage v4,
-blind2 since v5, blind3 since v6, blind4 since v7, blind5 since v8, blind6 since v9, blind7 and
-blind8 since v11, blind9 since triage v11.1). Every labelled message is a negative example for the
-other task (a myth claim is not an emergency). The test files (`evaluation/data/*_test.jsonl`) never
-train: they measure how the models do on messages written apart from these (partly in-sample for the
-patterns since the v10 gate fix), until the next blind set.
+after v7, blind6 after v8, blind7 after v9, blind8 after v10, blind9 after v11, blind10 after
+v11.1), so they no longer measure anything new: they are tuning material like the others (holdout
+and blind since triage v4, blind2 since v5, blind3 since v6, blind4 since v7, blind5 since v8, blind6
+since v9, blind7 and blind8 since v11, blind9 since v11.1, blind10 since triage v11.2). Every
+labelled message is a negative example for the other task (a myth claim is not an emergency). The
+test files (`evaluation/data/*_test.jsonl`) never train: they measure how the models do on messages
+written apart from these (partly in-sample for the patterns since the v10 gate fix), until the next
+blind set. The lists below name every file by hand, never by a glob: a blind set written apart and
+dropped into `evaluation/data/` (blind11 measures v11.2) must not train before it has been run.
 
 From the index snapshot (its vectors are reused, nothing is embedded twice):
 - the questions of urgent entries are emergencies of the entry's first category, except those
@@ -65,6 +68,7 @@ URGENCY_FILES: tuple[Path, ...] = (
     EVALUATION_DATA / "urgency_blind6.jsonl",
     EVALUATION_DATA / "urgency_blind7.jsonl",
     EVALUATION_DATA / "urgency_blind9.jsonl",
+    EVALUATION_DATA / "urgency_blind10.jsonl",
     EVALUATION_DATA / "urgency_extra.yaml",
     OWN_DATA / "urgency_examples.yaml",
     EVERYDAY_FILE,
@@ -81,6 +85,7 @@ MYTH_FILES: tuple[Path, ...] = (
     EVALUATION_DATA / "myth_blind7.jsonl",
     EVALUATION_DATA / "myth_blind8.jsonl",
     EVALUATION_DATA / "myth_blind9.jsonl",
+    EVALUATION_DATA / "myth_blind10.jsonl",
     OWN_DATA / "myth_examples.yaml",
 )
 TRAINING_FILES = URGENCY_FILES + MYTH_FILES
