@@ -72,9 +72,14 @@ def searcher_ranker(searcher: Searcher, mode: Mode, top_k: int = 3) -> Ranker:
     does (without a conversation's history): a Spanish, Portuguese or Arabic one is also read by
     the cross-lingual encoder (knowledge_base/crosslingual.py)."""
     def rank(text: str) -> list[tuple[str, float]]:
-        language = detect_language(text, default=searcher.settings.default_language).language
-        return [(hit.topic, hit.score) for hit in searcher.search(text, language=language, top_k=top_k, mode=mode).hits]
+        return [(hit.topic, hit.score) for hit in searched(searcher, text, top_k=top_k, mode=mode).hits]
     return rank
+
+
+def searched(searcher: Searcher, text: str, top_k: int | None = None, mode: Mode = "fused") -> SearchResult:
+    """The assistant's search for one message, its language detected as the assistant does."""
+    language = detect_language(text, default=searcher.settings.default_language).language
+    return searcher.search(text, language=language, top_k=top_k, mode=mode)
 
 
 def rank_queries(ranker: Ranker, queries: list[Query]) -> list[dict[str, Any]]:
@@ -200,12 +205,6 @@ def calibrate_threshold(in_scope: list[tuple[float, bool]], out_of_scope: list[f
     return {"threshold": candidates[-1], "out_of_scope_rejected": 0.0, "answered_right": 0.0, "answered_wrong": 0.0}
 
 
-def _searched(searcher: Searcher, text: str) -> SearchResult:
-    """The assistant's search for one message, its language detected as the assistant does."""
-    language = detect_language(text, default=searcher.settings.default_language).language
-    return searcher.search(text, language=language)
-
-
 def _offered(results: list[SearchResult], searcher: Searcher, bar: float) -> list[list[str]]:
     settings = searcher.settings.model_copy(update={"suggest_threshold": bar})
     return [[hit.topic for hit in suggestions(result, settings)] for result in results]
@@ -245,8 +244,8 @@ def suggestion_figures(searcher: Searcher, queries: list[Query], out_of_scope: l
     whose right topic is among them; of the out-of-scope messages, the share offered topics (an
     out-of-scope message the search answers is counted by `out_of_scope_rejected`, not here).
     """
-    in_results = [_searched(searcher, q.text) for q in queries]
-    oos_results = [_searched(searcher, text) for text in out_of_scope]
+    in_results = [searched(searcher, q.text) for q in queries]
+    oos_results = [searched(searcher, text) for text in out_of_scope]
     figures = _suggestion_summary(queries, in_results, oos_results, searcher, searcher.settings.suggest_threshold)
     figures["gap_weight"] = searcher.settings.suggest_gap_weight
     figures["sweep"] = [{k: v for k, v in _suggestion_summary(queries, in_results, oos_results, searcher, bar).items()
